@@ -1,0 +1,269 @@
+//! Typed configuration, read once at start-up from the environment (and `.env`), with
+//! command-line flags taking precedence. Secrets are never printed.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// `development` or `production`. Production refuses a missing or short JWT_SECRET and
+    /// refuses demo data.
+    #[arg(long, env = "ZENOPS_ENV", value_enum, default_value = "development")]
+    pub environment: Environment,
+
+    /// Database URL: `sqlite://…` or `postgres://…`. Default: an SQLite file in DATA_DIR.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Where the embedded database and the generated development secret live.
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Connections in the database pool.
+    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Address and port the HTTP server listens on (port 0 picks a free one).
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind_addr: String,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "HTTP_WORKERS")]
+    pub http_workers: Option<usize>,
+
+    /// HS256 signing secret, at least 32 characters. In development a random one is
+    /// generated once and kept in DATA_DIR/jwt_secret.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of an access token; the frontend renews it with the heartbeat.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_MINUTES", default_value_t = 60)]
+    pub access_token_ttl_minutes: i64,
+
+    /// Longest a session may be kept alive by heartbeats before signing in again.
+    #[arg(long, env = "SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: i64,
+
+    /// Comma-separated browser origins allowed by CORS. In development any
+    /// http://localhost:* and http://127.0.0.1:* origin is allowed as well.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub cors_origins: Vec<String>,
+
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy); it keys
+    /// the login throttle.
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+
+    /// Seed the demo firm when the database has no users. Ignored (refused) in production.
+    #[arg(long, env = "SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
+    pub seed_demo: bool,
+
+    /// `pretty` (development) or `json` (log shippers).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("environment", &self.environment)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("bind_addr", &self.bind_addr)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("access_token_ttl_minutes", &self.access_token_ttl_minutes)
+            .field("cors_origins", &self.cors_origins)
+            .field("seed_demo", &self.seed_demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("JWT_SECRET must be set to at least 32 characters in production")]
+    WeakSecret,
+    #[error("demo data is refused in production: set SEED_DEMO=false")]
+    DemoInProduction,
+    #[error("could not prepare DATA_DIR {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("ACCESS_TOKEN_TTL_MINUTES and SESSION_MAX_HOURS must be positive")]
+    Lifetimes,
+}
+
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl Settings {
+    /// Settings for a given database with development defaults: for tests and tools.
+    pub fn for_database(database_url: &str, data_dir: PathBuf) -> Self {
+        Self {
+            environment: Environment::Development,
+            database_url: Some(database_url.to_owned()),
+            data_dir,
+            db_max_connections: 8,
+            bind_addr: "127.0.0.1:0".into(),
+            http_workers: Some(1),
+            jwt_secret: Some("test-secret-that-is-long-enough-0123456789".into()),
+            access_token_ttl_minutes: 60,
+            session_max_hours: 12,
+            cors_origins: Vec::new(),
+            trust_forwarded_for: false,
+            seed_demo: true,
+            log_format: LogFormat::Pretty,
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    fn data_dir_ready(&self) -> Result<(), ConfigError> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|source| ConfigError::DataDir {
+            path: self.data_dir.clone(),
+            source,
+        })
+    }
+
+    /// The database URL, defaulting to `DATA_DIR/zenops.db` (created on first start).
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
+            _ => {
+                self.data_dir_ready()?;
+                let path = self.data_dir.join("zenops.db");
+                Ok(format!("sqlite://{}?mode=rwc", path.display()))
+            }
+        }
+    }
+
+    /// The signing secret. Production insists on a strong configured one; development
+    /// generates one on first start and keeps it, so tokens survive restarts.
+    pub fn jwt_secret(&self) -> Result<String, ConfigError> {
+        match &self.jwt_secret {
+            Some(secret) if secret.len() >= MIN_SECRET_LEN => Ok(secret.clone()),
+            _ if self.is_production() => Err(ConfigError::WeakSecret),
+            Some(secret) if !secret.is_empty() => {
+                tracing::warn!(
+                    "JWT_SECRET is shorter than {MIN_SECRET_LEN} characters; fine for development only"
+                );
+                Ok(secret.clone())
+            }
+            _ => self.development_secret(),
+        }
+    }
+
+    fn development_secret(&self) -> Result<String, ConfigError> {
+        self.data_dir_ready()?;
+        let path = self.data_dir.join("jwt_secret");
+        let io = |source| ConfigError::DataDir {
+            path: path.clone(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(secret) if secret.trim().len() >= MIN_SECRET_LEN => Ok(secret.trim().to_owned()),
+            _ => {
+                let secret = format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                );
+                std::fs::write(&path, &secret).map_err(io)?;
+                tracing::info!(path = %path.display(), "generated a development JWT secret");
+                Ok(secret)
+            }
+        }
+    }
+
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.access_token_ttl_minutes <= 0 || self.session_max_hours <= 0 {
+            return Err(ConfigError::Lifetimes);
+        }
+        if self.is_production() {
+            self.jwt_secret()?;
+        }
+        Ok(())
+    }
+
+    /// Whether to seed an empty database with the demo firm.
+    pub fn wants_demo_data(&self) -> Result<bool, ConfigError> {
+        match (self.seed_demo, self.is_production()) {
+            (true, true) => Err(ConfigError::DemoInProduction),
+            (wanted, _) => Ok(wanted),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/zenops"),
+            "postgres://app:***@db:5432/zenops"
+        );
+        assert_eq!(redact_url("sqlite://data/z.db"), "sqlite://data/z.db");
+    }
+
+    #[test]
+    fn production_refuses_weak_secrets_and_demo_data() {
+        let mut settings = Settings::for_database("sqlite::memory:", PathBuf::from("/nonexistent"));
+        settings.environment = Environment::Production;
+        settings.jwt_secret = Some("short".into());
+        assert!(matches!(settings.check(), Err(ConfigError::WeakSecret)));
+        settings.jwt_secret = None;
+        assert!(matches!(
+            settings.jwt_secret(),
+            Err(ConfigError::WeakSecret)
+        ));
+        assert!(matches!(
+            settings.wants_demo_data(),
+            Err(ConfigError::DemoInProduction)
+        ));
+        settings.seed_demo = false;
+        assert!(!settings.wants_demo_data().unwrap());
+    }
+
+    #[test]
+    fn development_secret_is_generated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_database("sqlite::memory:", dir.path().to_path_buf());
+        settings.jwt_secret = None;
+        let first = settings.jwt_secret().unwrap();
+        assert!(first.len() >= MIN_SECRET_LEN);
+        assert_eq!(settings.jwt_secret().unwrap(), first);
+    }
+}

@@ -1,0 +1,168 @@
+//! The API's one error type and its single mapping to HTTP: `{"detail", "code"}` bodies
+//! (plus `errors` per field for validation), FastAPI-style so the frontend reads `detail`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use zenops_domain::DomainError;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub detail: String,
+    /// A stable, machine-readable code (`validation_error`, `not_found`, `duplicate`, …).
+    pub code: String,
+    /// For validation errors: each offending field and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldErrorBody>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The request itself could not be read (malformed JSON, wrong types, bad query).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("Not found")]
+    NoRoute,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &str, String) {
+        use DomainError as D;
+        match self {
+            ApiError::Domain(err) => match err {
+                D::Validation(_) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_error",
+                    err.to_string(),
+                ),
+                D::Rejected { code, detail } => (StatusCode::BAD_REQUEST, code, detail.clone()),
+                D::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", err.to_string()),
+                D::Conflict { code, detail } => (StatusCode::CONFLICT, code, detail.clone()),
+                D::Unauthenticated(detail) => (
+                    StatusCode::UNAUTHORIZED,
+                    "not_authenticated",
+                    (*detail).to_owned(),
+                ),
+                D::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", detail.clone()),
+                D::Throttled { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    err.to_string(),
+                ),
+                D::Unexpected(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Something went wrong on our side; it has been logged".to_owned(),
+                ),
+            },
+            ApiError::BadRequest(detail) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                detail.clone(),
+            ),
+            ApiError::Unauthenticated(detail) => (
+                StatusCode::UNAUTHORIZED,
+                "not_authenticated",
+                (*detail).to_owned(),
+            ),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found", "Not found".to_owned()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, detail) = self.parts();
+        if status.is_server_error() {
+            // The cause is logged once, here; the caller gets nothing internal.
+            tracing::error!(error = %self, "request failed");
+        }
+        let errors = match self {
+            ApiError::Domain(DomainError::Validation(fields)) => Some(
+                fields
+                    .iter()
+                    .map(|e| FieldErrorBody {
+                        field: e.field.clone(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let ApiError::Domain(DomainError::Throttled { retry_after_secs }) = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        response.json(ErrorBody {
+            detail,
+            code: code.to_owned(),
+            errors,
+        })
+    }
+}
+
+/// Turns extractor failures (bad JSON, form, query or path) into our error shape.
+pub fn extractor_error(err: impl std::fmt::Display) -> actix_web::Error {
+    ApiError::BadRequest(err.to_string()).into()
+}
+
+/// 404 for every path the API does not serve.
+pub async fn no_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NoRoute)
+}
+
+/// The error responses shared by authenticated endpoints, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AuthErrors {
+    /// Missing, invalid, expired or revoked token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Signed in, but not allowed.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+}
+
+/// The error responses of writes.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum WriteErrors {
+    /// Missing, invalid, expired or revoked token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Signed in, but not allowed.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such record.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// A duplicate, a reference that is still in use, or a rule of the current state.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// Invalid fields, listed in `errors`.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+}

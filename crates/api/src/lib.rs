@@ -1,0 +1,15 @@
+//! The Zen Ops HTTP API: thin actix-web handlers over the domain services.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod session;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,70 @@
+//! The OpenAPI document's frame: title, security schemes and tags. The paths and schemas
+//! are collected from the handlers as they are registered.
+
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Zen Ops API",
+        description = "The work operating system of Pinnacle Consultants: assignments, people, master data and more.\n\nSign in with **Authorize** (OAuth2 password: your email as username) or call `POST /api/auth/login` and paste the `access_token` into the bearer field. Demo users: `admin@zenops.local` … `employee@zenops.local`, password `password`.\n\nErrors are `{\"detail\": string, \"code\": string}`; validation errors add `errors: [{field, message}]`.",
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Signing in and out, the current user, capabilities"),
+        (name = "users", description = "People and their roles"),
+        (name = "master data", description = "Banks, branches, clients, property types, company accounts, calendar labels"),
+        (name = "health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "password",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/api/auth/login",
+                Scopes::new(),
+            ))])),
+        );
+    }
+}
+
+/// Operations that name the bearer scheme accept the OAuth2 password token as well.
+pub fn accept_oauth_tokens(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(security) = op.security.as_mut()
+                && !security.is_empty()
+            {
+                security.push(SecurityRequirement::new("password", Vec::<String>::new()));
+            }
+        }
+    }
+}

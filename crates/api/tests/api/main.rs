@@ -1,0 +1,10 @@
+//! API tests: every test runs the real server on a random port over its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod master;
+mod openapi;
+mod rbac;
+mod users;

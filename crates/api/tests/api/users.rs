@@ -1,0 +1,470 @@
+//! Managing people: create, edit, roles and overrides, deactivation, the last ADMIN.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn create_list_and_directory() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let created = expect(
+        app.post(
+            "/api/auth/users",
+            &hr,
+            &new_user("Priya@Pinnacle.example", "FIELD_VALUER"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(created["email"], "priya@pinnacle.example");
+    assert_eq!(created["roles"], json!(["FIELD_VALUER"]));
+    assert_eq!(created["is_active"], true);
+    assert!(created.get("password").is_none() && created.get("password_hash").is_none());
+
+    let users = expect(app.get("/api/auth/users", &hr).await, 200).await;
+    let emails: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails.len(), 8);
+    assert_eq!(
+        emails.last(),
+        Some(&"priya@pinnacle.example"),
+        "oldest first"
+    );
+
+    let field_only = expect(app.get("/api/auth/users?role=FIELD_VALUER", &hr).await, 200).await;
+    assert_eq!(field_only.as_array().unwrap().len(), 2);
+
+    let new_token = app
+        .login_with("priya@pinnacle.example", STRONG_PASSWORD)
+        .await;
+    let directory = expect(app.get("/api/auth/users/directory", &new_token).await, 200).await;
+    let names: Vec<&str> = directory
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["full_name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(names, sorted, "directory is sorted by name");
+    assert!(
+        directory[0].get("capability_overrides").is_none(),
+        "directory entries are minimal"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_field_errors() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let body = expect(
+        app.post(
+            "/api/auth/users",
+            &admin,
+            &json!({"email": "not-an-email", "password": "password", "roles": ["KING"]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(body["code"], "validation_error");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "password", "roles"]);
+
+    let duplicate = expect(
+        app.post("/api/auth/users", &admin, &new_user(OPS, "EMPLOYEE"))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(duplicate["code"], "duplicate_email");
+
+    let unknown_override = expect(
+        app.post(
+            "/api/auth/users",
+            &admin,
+            &json!({"email": "a@b.example", "password": STRONG_PASSWORD, "capability_overrides": {"fly": true}}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        unknown_override["errors"][0]["field"],
+        "capability_overrides"
+    );
+
+    let wrong_type = expect(
+        app.post("/api/auth/users", &admin, &json!({"email": 5}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(wrong_type["code"], "invalid_request");
+
+    expect(app.get("/api/auth/users/999999", &admin).await, 404).await;
+}
+
+#[tokio::test]
+async fn role_changes_apply_to_existing_sessions_at_once() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let employee = app.login(EMPLOYEE).await;
+    let id = app.user_id(&admin, EMPLOYEE).await;
+    expect(
+        app.post(
+            "/api/master/banks",
+            &employee,
+            &json!({"name": "Canara Bank"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+
+    let updated = expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"roles": ["EMPLOYEE", "OPS_MANAGER"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(updated["role"], "EMPLOYEE");
+    assert_eq!(updated["roles"], json!(["EMPLOYEE", "OPS_MANAGER"]));
+    let caps = expect(app.get("/api/auth/capabilities", &employee).await, 200).await;
+    assert_eq!(caps["capabilities"]["manage_master_data"], true);
+    assert_eq!(caps["meta"]["roles"], json!(["EMPLOYEE", "OPS_MANAGER"]));
+    expect(
+        app.post(
+            "/api/master/banks",
+            &employee,
+            &json!({"name": "Canara Bank"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    // A lone `role` changes the primary role and keeps the rest.
+    let updated = expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"role": "FINANCE"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        updated["roles"],
+        json!(["FINANCE", "EMPLOYEE", "OPS_MANAGER"])
+    );
+}
+
+#[tokio::test]
+async fn overrides_grant_and_revoke_everywhere() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let ops = app.login(OPS).await;
+    let ops_id = app.user_id(&admin, OPS).await;
+    let body = json!({"capability_overrides": {"manage_master_data": false, "manage_company_accounts": true}});
+    let updated = expect(
+        app.patch(&format!("/api/auth/users/{ops_id}"), &admin, &body)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        updated["capability_overrides"],
+        json!({"manage_company_accounts": true, "manage_master_data": false})
+    );
+
+    let caps = expect(app.get("/api/auth/capabilities", &ops).await, 200).await;
+    assert_eq!(caps["capabilities"]["manage_master_data"], false);
+    assert_eq!(caps["capabilities"]["manage_company_accounts"], true);
+    expect(
+        app.post("/api/master/clients", &ops, &json!({"name": "Acme"}))
+            .await,
+        403,
+    )
+    .await;
+    let account = json!({"account_name": "Ops", "account_number": "42", "bank_name": "HDFC Bank"});
+    expect(
+        app.post("/api/master/company-accounts", &ops, &account)
+            .await,
+        201,
+    )
+    .await;
+
+    // Clearing the overrides restores the role's capabilities.
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{ops_id}"),
+            &admin,
+            &json!({"capability_overrides": null}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(
+        app.post("/api/master/clients", &ops, &json!({"name": "Acme"}))
+            .await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn only_an_admin_hands_out_admin_powers() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let admin = app.login(ADMIN).await;
+    let forbidden = expect(
+        app.post(
+            "/api/auth/users",
+            &hr,
+            &new_user("boss@pinnacle.example", "ADMIN"),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_eq!(forbidden["code"], "forbidden");
+    let hr_id = app.user_id(&hr, HR).await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{hr_id}"),
+            &hr,
+            &json!({"roles": ["HR", "ADMIN"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{hr_id}"),
+            &hr,
+            &json!({"capability_overrides": {"modify_money": true}}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let admin_id = app.user_id(&hr, ADMIN).await;
+    expect(
+        app.post(
+            &format!("/api/auth/users/{admin_id}/reset-password"),
+            &hr,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(
+        app.post(
+            "/api/auth/users",
+            &admin,
+            &new_user("boss@pinnacle.example", "ADMIN"),
+        )
+        .await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn password_reset_by_hr() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let id = app.user_id(&hr, ASSISTANT).await;
+    let weak = expect(
+        app.post(
+            &format!("/api/auth/users/{id}/reset-password"),
+            &hr,
+            &json!({"password": "abc"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(weak["errors"][0]["field"], "password");
+    expect(
+        app.post(
+            &format!("/api/auth/users/{id}/reset-password"),
+            &hr,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.login_form(ASSISTANT, DEMO_PASSWORD).await, 400).await;
+    app.login_with(ASSISTANT, STRONG_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn deactivated_users_lose_their_sessions() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let field = app.login(FIELD).await;
+    let id = app.user_id(&admin, FIELD).await;
+    let body = expect(
+        app.delete(&format!("/api/auth/users/{id}"), &admin).await,
+        200,
+    )
+    .await;
+    assert_eq!(body["is_active"], false);
+    expect(app.get("/api/auth/me", &field).await, 401).await;
+
+    let directory = expect(app.get("/api/auth/users/directory", &admin).await, 200).await;
+    assert!(
+        !directory
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == FIELD)
+    );
+    let with_inactive = expect(
+        app.get("/api/auth/users/directory?include_inactive=true", &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        with_inactive
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == FIELD)
+    );
+    let active_only = expect(
+        app.get("/api/auth/users?include_inactive=false", &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(active_only.as_array().unwrap().len(), 6);
+
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"is_active": true}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    app.login(FIELD).await;
+}
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_removed() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let admin_id = app.user_id(&admin, ADMIN).await;
+    let path = format!("/api/auth/users/{admin_id}");
+
+    let demote = expect(
+        app.patch(&path, &admin, &json!({"roles": ["HR"]})).await,
+        409,
+    )
+    .await;
+    assert_eq!(demote["code"], "last_admin");
+    expect(
+        app.patch(&path, &admin, &json!({"is_active": false})).await,
+        409,
+    )
+    .await;
+    expect(app.delete(&path, &admin).await, 409).await;
+    let still = expect(app.get(&path, &admin).await, 200).await;
+    assert_eq!(still["roles"], json!(["ADMIN"]));
+    assert_eq!(still["is_active"], true);
+
+    let second: Value = expect(
+        app.post(
+            "/api/auth/users",
+            &admin,
+            &new_user("deputy@pinnacle.example", "ADMIN"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    expect(app.delete(&path, &admin).await, 200).await;
+    // Now the deputy is the last one.
+    let deputy = app
+        .login_with("deputy@pinnacle.example", STRONG_PASSWORD)
+        .await;
+    expect(
+        app.delete(&format!("/api/auth/users/{}", second["id"]), &deputy)
+            .await,
+        409,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_demotions_keep_one_admin() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let deputy: Value = expect(
+        app.post(
+            "/api/auth/users",
+            &admin,
+            &new_user("deputy@pinnacle.example", "ADMIN"),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let admin_id = app.user_id(&admin, ADMIN).await;
+    let demote = |id: i64| {
+        let path = format!("/api/auth/users/{id}");
+        let body = json!({"roles": ["EMPLOYEE"]});
+        let request = app
+            .client
+            .patch(app.url(&path))
+            .bearer_auth(&admin)
+            .json(&body);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let (a, b) = tokio::join!(demote(admin_id), demote(deputy["id"].as_i64().unwrap()));
+    let mut statuses = [a, b];
+    statuses.sort_unstable();
+    // One demotion wins; the other is refused (or, if the acting admin lost first, the
+    // caller is no longer allowed to manage users at all).
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    assert!(statuses[1] == 409 || statuses[1] == 403, "{statuses:?}");
+    let users = expect(
+        app.get("/api/auth/users/directory", &app.login(HR).await)
+            .await,
+        200,
+    )
+    .await;
+    let admins = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["roles"].as_array().unwrap().contains(&json!("ADMIN")))
+        .count();
+    assert_eq!(admins, 1);
+}

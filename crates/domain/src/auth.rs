@@ -1,0 +1,225 @@
+//! Signing in and out: credential checks, the login throttle and revoked sessions.
+//!
+//! Throttle rule (documented in `docs/adr/0003-login-throttling.md`): failed sign-ins are
+//! counted in a sliding window per (account, client address) pair and per client address.
+//! A pair that reaches its limit, or an address that reaches its own, gets 429 *before* the
+//! password is checked, until its oldest counted failure leaves the window. A success clears
+//! the pair's failures. No limit counts an account across addresses, so nobody can lock a
+//! colleague out from another machine; the worst a shared address can do is wait out one
+//! window.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use crate::access::Actor;
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::user::{PasswordHasher, User, UserId, UserRepository};
+
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    pub window: Duration,
+    pub max_failures_per_account_and_address: u32,
+    pub max_failures_per_address: u32,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        Self {
+            window: Duration::minutes(15),
+            max_failures_per_account_and_address: 5,
+            max_failures_per_address: 30,
+        }
+    }
+}
+
+/// Failed attempts inside the window, with the oldest of each count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FailureCounts {
+    pub account_and_address: u32,
+    pub account_and_address_oldest: Option<OffsetDateTime>,
+    pub address: u32,
+    pub address_oldest: Option<OffsetDateTime>,
+}
+
+impl ThrottlePolicy {
+    /// Seconds to wait before another attempt, or `None` when one may be made now.
+    pub fn retry_after(&self, counts: &FailureCounts, now: OffsetDateTime) -> Option<u64> {
+        let wait = |oldest: Option<OffsetDateTime>| {
+            let until = oldest.map_or(now, |t| t + self.window);
+            u64::try_from((until - now).whole_seconds())
+                .unwrap_or(0)
+                .max(1)
+        };
+        let mut waits = Vec::new();
+        if counts.account_and_address >= self.max_failures_per_account_and_address {
+            waits.push(wait(counts.account_and_address_oldest));
+        }
+        if counts.address >= self.max_failures_per_address {
+            waits.push(wait(counts.address_oldest));
+        }
+        waits.into_iter().max()
+    }
+}
+
+/// The shared throttle state; kept in the database so every API instance sees it.
+#[async_trait]
+pub trait LoginThrottleStore: Send + Sync {
+    async fn failures_since(
+        &self,
+        account: &str,
+        address: &str,
+        since: OffsetDateTime,
+    ) -> DomainResult<FailureCounts>;
+    /// Records a failure and forgets failures older than `forget_before`.
+    async fn record_failure(
+        &self,
+        account: &str,
+        address: &str,
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> DomainResult<()>;
+    async fn clear(&self, account: &str, address: &str) -> DomainResult<()>;
+}
+
+/// Signed-out sessions; kept in the database so every API instance refuses them.
+#[async_trait]
+pub trait SessionRevocations: Send + Sync {
+    async fn revoke(&self, session_id: &str, expires_at: OffsetDateTime) -> DomainResult<()>;
+    async fn is_revoked(&self, session_id: &str) -> DomainResult<bool>;
+}
+
+#[derive(Clone)]
+pub struct AuthService {
+    users: Arc<dyn UserRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    throttle: Arc<dyn LoginThrottleStore>,
+    revocations: Arc<dyn SessionRevocations>,
+    clock: Arc<dyn Clock>,
+    policy: ThrottlePolicy,
+}
+
+const BAD_CREDENTIALS: &str = "Incorrect email or password";
+
+impl AuthService {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        throttle: Arc<dyn LoginThrottleStore>,
+        revocations: Arc<dyn SessionRevocations>,
+        clock: Arc<dyn Clock>,
+        policy: ThrottlePolicy,
+    ) -> Self {
+        Self {
+            users,
+            hasher,
+            throttle,
+            revocations,
+            clock,
+            policy,
+        }
+    }
+
+    /// Checks credentials from `address`. Unknown email and wrong password are the same
+    /// answer, so the response does not reveal who has an account.
+    pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> DomainResult<User> {
+        let now = self.clock.now();
+        let account = email.trim().to_lowercase();
+        let counts = self
+            .throttle
+            .failures_since(&account, address, now - self.policy.window)
+            .await?;
+        if let Some(retry_after_secs) = self.policy.retry_after(&counts, now) {
+            return Err(DomainError::Throttled { retry_after_secs });
+        }
+        let found = match crate::user::Email::parse(&account) {
+            Ok(email) => self.users.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let user = match found {
+            Some((user, hash)) if self.hasher.verify(password, &hash) => user,
+            _ => {
+                self.throttle
+                    .record_failure(&account, address, now, now - self.policy.window)
+                    .await?;
+                return Err(DomainError::rejected(
+                    "invalid_credentials",
+                    BAD_CREDENTIALS,
+                ));
+            }
+        };
+        if !user.is_active {
+            return Err(DomainError::rejected("user_inactive", "User is inactive"));
+        }
+        self.throttle.clear(&account, address).await?;
+        self.users.record_login(user.id, now).await?;
+        Ok(User {
+            last_login_at: Some(now),
+            ..user
+        })
+    }
+
+    /// Resolves the actor behind a verified token: the session must not be revoked and the
+    /// user must still exist and be active. Roles are read fresh, so changes apply at once.
+    pub async fn actor_for_session(
+        &self,
+        user_id: UserId,
+        session_id: &str,
+    ) -> DomainResult<(Actor, User)> {
+        const INVALID: &str = "Could not validate credentials";
+        if self.revocations.is_revoked(session_id).await? {
+            return Err(DomainError::Unauthenticated(INVALID));
+        }
+        let user = match self.users.get(user_id).await {
+            Ok(user) if user.is_active => user,
+            Ok(_) | Err(DomainError::NotFound(_)) => {
+                return Err(DomainError::Unauthenticated(INVALID));
+            }
+            Err(other) => return Err(other),
+        };
+        let actor = Actor::new(user.id, user.roles.clone(), &user.capability_overrides);
+        Ok((actor, user))
+    }
+
+    pub async fn sign_out(&self, session_id: &str, expires_at: OffsetDateTime) -> DomainResult<()> {
+        self.revocations.revoke(session_id, expires_at).await
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn throttle_waits_for_the_oldest_failure_to_leave_the_window() {
+        let policy = ThrottlePolicy::default();
+        let now = datetime!(2026-01-01 12:00 UTC);
+        let mut counts = FailureCounts {
+            account_and_address: 4,
+            account_and_address_oldest: Some(now - Duration::minutes(10)),
+            ..FailureCounts::default()
+        };
+        assert_eq!(policy.retry_after(&counts, now), None);
+        counts.account_and_address = 5;
+        assert_eq!(policy.retry_after(&counts, now), Some(300));
+    }
+
+    #[test]
+    fn throttle_limits_an_address_across_accounts() {
+        let policy = ThrottlePolicy::default();
+        let now = datetime!(2026-01-01 12:00 UTC);
+        let counts = FailureCounts {
+            address: 30,
+            address_oldest: Some(now - Duration::minutes(14)),
+            ..FailureCounts::default()
+        };
+        assert_eq!(policy.retry_after(&counts, now), Some(60));
+    }
+}

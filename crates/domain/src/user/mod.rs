@@ -1,0 +1,252 @@
+//! People who use Zen Ops: identities, credentials and the rules for managing them.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::access::{CapabilityOverrides, Role, Roles};
+use crate::error::DomainResult;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An email address, trimmed and lowercased. Deliberately lenient (internal addresses such
+/// as `admin@zenops.local` are valid) but never empty-sided or with spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let value = raw.trim().to_lowercase();
+        let invalid = || format!("'{}' is not a valid email address", raw.trim());
+        if value.len() > 255 || value.chars().any(char::is_whitespace) {
+            return Err(invalid());
+        }
+        let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
+        let domain_ok = !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.');
+        if local.is_empty() || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password that satisfies the policy for new passwords:
+/// 12 to 128 characters, with at least one lowercase letter, one uppercase letter, one digit
+/// and one character that is none of those. Existing passwords (and the demo firm's
+/// `password`) are not re-checked at sign-in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_CHARS: usize = 12;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(format!(
+                "must be at least {} characters long",
+                Self::MIN_CHARS
+            ));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(format!(
+                "must be at most {} characters long",
+                Self::MAX_CHARS
+            ));
+        }
+        let mut missing = Vec::new();
+        if !raw.chars().any(char::is_lowercase) {
+            missing.push("a lowercase letter");
+        }
+        if !raw.chars().any(char::is_uppercase) {
+            missing.push("an uppercase letter");
+        }
+        if !raw.chars().any(|c| c.is_ascii_digit()) {
+            missing.push("a digit");
+        }
+        if !raw.chars().any(|c| !c.is_alphanumeric()) {
+            missing.push("a symbol");
+        }
+        if !missing.is_empty() {
+            return Err(format!("must contain {}", missing.join(", ")));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// Accepts any non-empty password without the policy: only for the demo firm and
+    /// for bootstrapping, never for user input.
+    pub fn unchecked(raw: &str) -> Self {
+        Self(raw.to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+/// A stored password hash (PHC string). Opaque to the domain.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(pub String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(***)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub roles: Roles,
+    pub is_active: bool,
+    pub capability_overrides: CapabilityOverrides,
+    pub last_login_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    pub fn is_active_admin(&self) -> bool {
+        self.is_active && self.roles.contains(Role::Admin)
+    }
+}
+
+/// The editable profile of a user: what create and update write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserProfile {
+    pub email: Email,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub roles: Roles,
+    pub is_active: bool,
+    pub capability_overrides: CapabilityOverrides,
+}
+
+impl From<&User> for UserProfile {
+    fn from(user: &User) -> Self {
+        Self {
+            email: user.email.clone(),
+            full_name: user.full_name.clone(),
+            phone: user.phone.clone(),
+            roles: user.roles.clone(),
+            is_active: user.is_active,
+            capability_overrides: user.capability_overrides.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub include_inactive: bool,
+    pub role: Option<Role>,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    async fn get(&self, id: UserId) -> DomainResult<User>;
+    async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>>;
+    async fn password_hash(&self, id: UserId) -> DomainResult<PasswordHash>;
+    /// Users ordered by creation.
+    async fn list(&self, filter: &UserFilter) -> DomainResult<Vec<User>>;
+    /// Fails with `Conflict("duplicate_email")` when the email is taken.
+    async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User>;
+    /// Writes the profile (and a new hash when given). When `keep_an_active_admin` is set the
+    /// write is refused with `Conflict("last_admin")` if it would leave no active ADMIN; the
+    /// check and the write are atomic.
+    async fn update(
+        &self,
+        id: UserId,
+        profile: &UserProfile,
+        hash: Option<&PasswordHash>,
+        keep_an_active_admin: bool,
+    ) -> DomainResult<User>;
+    async fn record_login(&self, id: UserId, at: OffsetDateTime) -> DomainResult<()>;
+}
+
+/// Hashing lives behind a port so the domain never sees a crypto crate.
+pub trait PasswordHasher: Send + Sync {
+    fn hash(&self, password: &NewPassword) -> DomainResult<PasswordHash>;
+    fn verify(&self, password: &str, hash: &PasswordHash) -> bool;
+}
+
+mod service;
+pub use service::{MyProfileChanges, NewUser, UserChanges, UserService};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised() {
+        assert_eq!(
+            Email::parse("  Admin@ZenOps.Local ").unwrap().as_str(),
+            "admin@zenops.local"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "no-at",
+            "@x.com",
+            "a@",
+            "a@b",
+            "a b@c.com",
+            "a@.com",
+            "a@b@c.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(NewPassword::parse("Str0ng!Passw0rd").is_ok());
+        assert!(NewPassword::parse("Sh0rt!").unwrap_err().contains("12"));
+        let err = NewPassword::parse("alllowercase1!").unwrap_err();
+        assert!(err.contains("uppercase"), "{err}");
+        let err = NewPassword::parse("NoDigitsHere!!").unwrap_err();
+        assert!(err.contains("digit"), "{err}");
+        let err = NewPassword::parse("NoSymbols12345").unwrap_err();
+        assert!(err.contains("symbol"), "{err}");
+        assert!(NewPassword::parse(&"Aa1!".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let p = NewPassword::parse("Str0ng!Passw0rd").unwrap();
+        assert!(!format!("{p:?}").contains("Str0ng"));
+    }
+}

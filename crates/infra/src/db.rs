@@ -1,0 +1,87 @@
+//! Connecting to the database: an embedded SQLite file by default, PostgreSQL when the URL
+//! says so. Migrations run here.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, SqlxSqliteConnector};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn of_url(url: &str) -> Result<Self, DbErr> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DbErr::Custom(format!(
+                "unsupported DATABASE_URL scheme (expected sqlite: or postgres://): {}",
+                url.split(':').next().unwrap_or_default()
+            )))
+        }
+    }
+}
+
+/// The shared connection pool and what kind of database is behind it.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub conn: DatabaseConnection,
+    pub kind: DatabaseKind,
+}
+
+impl Database {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let kind = DatabaseKind::of_url(url)?;
+        let conn = match kind {
+            DatabaseKind::Sqlite => {
+                // WAL lets readers run beside the writer; the busy timeout makes concurrent
+                // writers queue instead of failing; foreign keys are off by default in SQLite.
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+            }
+            DatabaseKind::Postgres => {
+                let mut options = ConnectOptions::new(url);
+                options
+                    .max_connections(max_connections)
+                    .connect_timeout(Duration::from_secs(10))
+                    .sqlx_logging(false);
+                sea_orm::Database::connect(options).await?
+            }
+        };
+        Ok(Self { conn, kind })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.conn, None).await
+    }
+
+    /// Whether the database answers; for readiness probes.
+    pub async fn ping(&self) -> bool {
+        self.conn.execute_unprepared("SELECT 1").await.is_ok()
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+}

@@ -1,0 +1,12 @@
+//! SeaORM entities: the rows as stored. They never leave the infra crate.
+
+pub mod banks;
+pub mod branches;
+pub mod calendar_labels;
+pub mod clients;
+pub mod company_accounts;
+pub mod login_failures;
+pub mod property_subtypes;
+pub mod property_types;
+pub mod revoked_sessions;
+pub mod users;

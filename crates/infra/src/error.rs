@@ -1,0 +1,60 @@
+//! Mapping database errors into the domain's error.
+
+use sea_orm::{DbErr, SqlErr};
+use zenops_domain::DomainError;
+
+/// A database failure the rules cannot explain: logged here with its cause, opaque above.
+pub(crate) fn unexpected(err: DbErr) -> DomainError {
+    tracing::error!(error = %err, "database error");
+    DomainError::unexpected(err)
+}
+
+/// A unique constraint, named as PostgreSQL reports it and as SQLite reports it
+/// (`table.column[, table.column]`), with the field and message to report.
+pub(crate) struct UniqueRule {
+    pub constraint: &'static str,
+    pub sqlite_columns: &'static str,
+    pub field: &'static str,
+    pub detail: &'static str,
+}
+
+pub(crate) enum Violation {
+    Unique(String),
+    ForeignKey,
+}
+
+pub(crate) fn violation(err: &DbErr) -> Option<Violation> {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => Some(Violation::Unique(message)),
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => Some(Violation::ForeignKey),
+        // SQLite reports an ON DELETE RESTRICT violation with the extended code
+        // SQLITE_CONSTRAINT_TRIGGER (1811), which SeaORM does not classify.
+        _ if err.to_string().contains("FOREIGN KEY constraint failed") => {
+            Some(Violation::ForeignKey)
+        }
+        _ => None,
+    }
+}
+
+/// Finds which unique rule a violation message is about.
+pub(crate) fn duplicate(message: &str, rules: &[UniqueRule]) -> DomainError {
+    match rules
+        .iter()
+        .find(|r| message.contains(r.constraint) || message.ends_with(r.sqlite_columns))
+    {
+        Some(rule) => DomainError::conflict("duplicate", rule.detail).with_field(rule.field),
+        None => DomainError::conflict("duplicate", "A record with these values already exists"),
+    }
+}
+
+trait WithField {
+    fn with_field(self, field: &'static str) -> Self;
+}
+
+impl WithField for DomainError {
+    /// Conflicts carry no field list; the detail already names the field. Kept as a hook
+    /// so the message stays in one place.
+    fn with_field(self, _field: &'static str) -> Self {
+        self
+    }
+}

@@ -1,0 +1,101 @@
+//! Zen Ops adapters: the domain's ports implemented with SeaORM (SQLite or PostgreSQL),
+//! argon2 and the system clock.
+#![forbid(unsafe_code)]
+
+pub mod db;
+mod entity;
+mod error;
+mod master;
+pub mod password;
+pub mod seed;
+pub mod sessions;
+pub mod users;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
+use zenops_domain::clock::Clock;
+use zenops_domain::master::{
+    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, MasterRepository, PropertySubtypes,
+    PropertyTypes,
+};
+use zenops_domain::user::{PasswordHasher, UserRepository};
+
+pub use db::{Database, DatabaseKind};
+pub use sea_orm::DbErr;
+
+/// The wall clock, in UTC.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Timestamps are stored in UTC at microsecond precision on both backends, so that text
+/// ordering on SQLite matches time ordering and values read back compare equal.
+pub(crate) fn stored_time(at: OffsetDateTime) -> OffsetDateTime {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let micros = at.microsecond();
+    at.replace_nanosecond(micros * 1_000).unwrap_or(at)
+}
+
+pub type SharedClock = Arc<dyn Clock>;
+
+/// Every port implementation the application needs, built over one database.
+#[derive(Clone)]
+pub struct Adapters {
+    pub users: Arc<dyn UserRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub throttle: Arc<dyn LoginThrottleStore>,
+    pub revocations: Arc<dyn SessionRevocations>,
+    pub clock: SharedClock,
+    pub banks: Arc<dyn MasterRepository<Banks>>,
+    pub branches: Arc<dyn MasterRepository<Branches>>,
+    pub clients: Arc<dyn MasterRepository<Clients>>,
+    pub property_types: Arc<dyn MasterRepository<PropertyTypes>>,
+    pub property_subtypes: Arc<dyn MasterRepository<PropertySubtypes>>,
+    pub company_accounts: Arc<dyn MasterRepository<CompanyAccounts>>,
+    pub calendar_labels: Arc<dyn MasterRepository<CalendarLabels>>,
+}
+
+impl Adapters {
+    pub fn new(db: &Database, clock: SharedClock) -> Self {
+        fn master<K: master::MasterTable>(
+            db: &Database,
+            clock: &SharedClock,
+        ) -> Arc<dyn MasterRepository<K>>
+        where
+            <K::Entity as sea_orm::EntityTrait>::PrimaryKey:
+                sea_orm::PrimaryKeyTrait<ValueType = i64>,
+        {
+            Arc::new(master::SeaMasterRepository::<K>::new(
+                db.clone(),
+                Arc::clone(clock),
+            ))
+        }
+        Self {
+            users: Arc::new(users::SeaUserRepository::new(
+                db.clone(),
+                Arc::clone(&clock),
+            )),
+            hasher: Arc::new(password::Argon2Hasher),
+            throttle: Arc::new(sessions::SeaLoginThrottle::new(db.clone())),
+            revocations: Arc::new(sessions::SeaSessionRevocations::new(
+                db.clone(),
+                Arc::clone(&clock),
+            )),
+            banks: master(db, &clock),
+            branches: master(db, &clock),
+            clients: master(db, &clock),
+            property_types: master(db, &clock),
+            property_subtypes: master(db, &clock),
+            company_accounts: master(db, &clock),
+            calendar_labels: master(db, &clock),
+            clock,
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The demo firm: a user of every role (password `password`), banks with branches and
+//! account details, clients, property types, company accounts and calendar labels.
+//! Written in one transaction, and only into a database that has no users yet.
+
+use sea_orm::{
+    ActiveModelTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, Set, TransactionTrait,
+};
+use zenops_domain::access::{CapabilityOverrides, Role, Roles};
+use zenops_domain::master::{
+    BankFields, Banks, BranchFields, Branches, CalendarEventType, CalendarLabelFields,
+    CalendarLabels, ClientFields, Clients, CompanyAccountFields, CompanyAccounts,
+    PropertySubtypeFields, PropertySubtypes, PropertyTypeFields, PropertyTypes,
+};
+use zenops_domain::user::{Email, NewPassword, PasswordHasher, UserProfile};
+use zenops_domain::{DomainError, DomainResult};
+
+use crate::entity::users;
+use crate::error::unexpected;
+use crate::master::{MasterTable, Stamp};
+use crate::users::apply_profile;
+use crate::{Database, SharedClock, stored_time};
+
+/// The demo password of every demo user. Demo only: production refuses demo data.
+pub const DEMO_PASSWORD: &str = "password";
+
+pub const DEMO_USERS: [(&str, &str, Role); 7] = [
+    ("admin@zenops.local", "Admin", Role::Admin),
+    ("ops@zenops.local", "Ops Manager", Role::OpsManager),
+    ("hr@zenops.local", "HR Manager", Role::Hr),
+    ("finance@zenops.local", "Finance", Role::Finance),
+    (
+        "assistant@zenops.local",
+        "Assistant Valuer",
+        Role::AssistantValuer,
+    ),
+    ("field@zenops.local", "Field Valuer", Role::FieldValuer),
+    ("employee@zenops.local", "Employee", Role::Employee),
+];
+
+/// Whether the database has no users (a fresh install).
+pub async fn has_no_users(db: &Database) -> DomainResult<bool> {
+    Ok(users::Entity::find()
+        .count(&db.conn)
+        .await
+        .map_err(unexpected)?
+        == 0)
+}
+
+/// Seeds the demo firm; returns `false` (and writes nothing) when users already exist.
+pub async fn seed_demo(
+    db: &Database,
+    hasher: &dyn PasswordHasher,
+    clock: &SharedClock,
+) -> DomainResult<bool> {
+    if !has_no_users(db).await? {
+        return Ok(false);
+    }
+    let now = stored_time(clock.now());
+    let txn = db.conn.begin().await.map_err(unexpected)?;
+    let password = NewPassword::unchecked(DEMO_PASSWORD);
+    for (email, name, role) in DEMO_USERS {
+        let profile = UserProfile {
+            email: Email::parse(email).map_err(DomainError::unexpected)?,
+            full_name: Some(name.to_owned()),
+            phone: None,
+            roles: Roles::single(role),
+            is_active: true,
+            capability_overrides: CapabilityOverrides::none(),
+        };
+        let mut row = users::ActiveModel {
+            password_hash: Set(hasher.hash(&password)?.0),
+            last_login_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        apply_profile(&mut row, &profile);
+        row.insert(&txn).await.map_err(unexpected)?;
+    }
+    let stamp = Stamp::new(now);
+    seed_master_data(&txn, stamp).await.map_err(unexpected)?;
+    txn.commit().await.map_err(unexpected)?;
+    Ok(true)
+}
+
+fn text(s: &str) -> Option<String> {
+    Some(s.to_owned())
+}
+
+async fn insert<K: MasterTable>(
+    txn: &DatabaseTransaction,
+    fields: K::Fields,
+    stamp: Stamp,
+) -> Result<i64, sea_orm::DbErr> {
+    let saved = K::active(&fields, stamp).insert(txn).await?;
+    Ok(K::record(saved).id)
+}
+
+async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), sea_orm::DbErr> {
+    let bank = |name: &str, code: &str, account: (&str, &str, &str, &str, &str)| BankFields {
+        name: name.to_owned(),
+        code: text(code),
+        is_active: true,
+        account_name: text("Pinnacle Consultants"),
+        account_number: text(account.0),
+        ifsc: text(account.1),
+        account_bank_name: text(account.2),
+        account_branch_name: text(account.3),
+        upi_id: text(account.4),
+        invoice_notes: text(
+            "Kindly quote the invoice number with the payment. Payment due within 15 days.",
+        ),
+    };
+    let axis = insert::<Banks>(
+        txn,
+        bank(
+            "Axis Bank",
+            "AXIS",
+            (
+                "917020034561234",
+                "UTIB0000123",
+                "Axis Bank",
+                "Chennai Main",
+                "pinnacle@axisbank",
+            ),
+        ),
+        at,
+    )
+    .await?;
+    let hdfc = insert::<Banks>(
+        txn,
+        bank(
+            "HDFC Bank",
+            "HDFC",
+            (
+                "50200012345678",
+                "HDFC0001234",
+                "HDFC Bank",
+                "Bengaluru",
+                "pinnacle@hdfcbank",
+            ),
+        ),
+        at,
+    )
+    .await?;
+    let icici = insert::<Banks>(
+        txn,
+        bank(
+            "ICICI Bank",
+            "ICICI",
+            (
+                "000401234567",
+                "ICIC0000004",
+                "ICICI Bank",
+                "Hyderabad",
+                "pinnacle@icici",
+            ),
+        ),
+        at,
+    )
+    .await?;
+
+    for (bank_id, name, code, city, state) in [
+        (axis, "Chennai Main", "CHN-M", "Chennai", "Tamil Nadu"),
+        (axis, "Coimbatore", "CBE", "Coimbatore", "Tamil Nadu"),
+        (hdfc, "Bengaluru", "BLR", "Bengaluru", "Karnataka"),
+        (icici, "Hyderabad", "HYD", "Hyderabad", "Telangana"),
+    ] {
+        let fields = BranchFields {
+            bank_id,
+            name: name.to_owned(),
+            code: text(code),
+            city: text(city),
+            state: text(state),
+            is_active: true,
+        };
+        insert::<Branches>(txn, fields, at).await?;
+    }
+
+    for (name, contact, phone, email) in [
+        (
+            "Pinnacle Direct",
+            "Ravi Kumar",
+            "+91-98450-00001",
+            "ravi@pinnacle-direct.example",
+        ),
+        (
+            "BlueStone Developers",
+            "Anita Rao",
+            "+91-98450-00002",
+            "anita@bluestone.example",
+        ),
+        (
+            "Sunrise Homes",
+            "Suresh Patil",
+            "+91-98450-00003",
+            "suresh@sunrisehomes.example",
+        ),
+    ] {
+        let fields = ClientFields {
+            name: name.to_owned(),
+            client_type: text("DIRECT"),
+            contact_name: text(contact),
+            contact_phone: text(phone),
+            contact_email: text(email),
+            is_active: true,
+        };
+        insert::<Clients>(txn, fields, at).await?;
+    }
+
+    for (type_name, subtypes) in [
+        ("Flat", ["Apartment", "Studio"]),
+        ("Independent House", ["Villa", "Duplex"]),
+        ("Land", ["Agricultural", "NA Plot"]),
+        ("Commercial", ["Office", "Retail"]),
+    ] {
+        let fields = PropertyTypeFields {
+            name: type_name.to_owned(),
+            description: Some(format!("{type_name} valuation")),
+            is_active: true,
+        };
+        let type_id = insert::<PropertyTypes>(txn, fields, at).await?;
+        for subtype in subtypes {
+            let fields = PropertySubtypeFields {
+                property_type_id: type_id,
+                name: subtype.to_owned(),
+                description: Some(format!("{type_name} - {subtype}")),
+                is_active: true,
+            };
+            insert::<PropertySubtypes>(txn, fields, at).await?;
+        }
+    }
+
+    for (bank_id, name, number, ifsc, bank_name, branch, upi, primary, notes) in [
+        (
+            Some(hdfc),
+            "Pinnacle Consultants",
+            "1234567890",
+            "HDFC0001234",
+            "HDFC Bank",
+            "Bengaluru",
+            "pinnacle@hdfc",
+            true,
+            Some("Primary settlement account"),
+        ),
+        (
+            Some(axis),
+            "Axis Bank Collections",
+            "AXIS000011234",
+            "UTIB0001234",
+            "Axis Bank",
+            "Main",
+            "axis@upi",
+            false,
+            None,
+        ),
+        (
+            Some(icici),
+            "ICICI Bank Collections",
+            "ICICI000031234",
+            "ICIC0001234",
+            "ICICI Bank",
+            "Main",
+            "icici@upi",
+            false,
+            None,
+        ),
+    ] {
+        let fields = CompanyAccountFields {
+            bank_id,
+            account_name: name.to_owned(),
+            account_number: number.to_owned(),
+            ifsc_code: text(ifsc),
+            bank_name: bank_name.to_owned(),
+            branch_name: text(branch),
+            upi_id: text(upi),
+            is_primary: primary,
+            is_active: true,
+            notes: notes.map(str::to_owned),
+        };
+        insert::<CompanyAccounts>(txn, fields, at).await?;
+    }
+
+    for (name, event_type) in [
+        ("Company Holiday", CalendarEventType::Leave),
+        ("Team Meeting", CalendarEventType::InternalMeeting),
+        ("Site Visit", CalendarEventType::SiteVisit),
+        ("Report Due", CalendarEventType::ReportDue),
+    ] {
+        let fields = CalendarLabelFields {
+            name: name.to_owned(),
+            description: None,
+            default_event_type: event_type,
+            is_active: true,
+        };
+        insert::<CalendarLabels>(txn, fields, at).await?;
+    }
+    Ok(())
+}

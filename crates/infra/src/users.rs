@@ -1,0 +1,216 @@
+//! The user repository.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, Unchanged,
+};
+use time::OffsetDateTime;
+use zenops_domain::access::{CapabilityOverrides, Role, Roles};
+use zenops_domain::user::{
+    Email, PasswordHash, User, UserFilter, UserId, UserProfile, UserRepository,
+};
+use zenops_domain::{DomainError, DomainResult};
+
+use crate::entity::users;
+use crate::error::{Violation, unexpected, violation};
+use crate::{Database, DatabaseKind, SharedClock, stored_time};
+
+pub struct SeaUserRepository {
+    db: Database,
+    clock: SharedClock,
+}
+
+impl SeaUserRepository {
+    pub fn new(db: Database, clock: SharedClock) -> Self {
+        Self { db, clock }
+    }
+}
+
+/// Matches rows whose JSON role list holds `role`.
+fn has_role(role: Role) -> sea_orm::Condition {
+    sea_orm::Condition::all().add(users::Column::Roles.like(format!("%\"{}\"%", role.as_str())))
+}
+
+fn to_user(row: users::Model) -> DomainResult<User> {
+    let corrupt =
+        |what: &str| DomainError::unexpected(format!("user {}: stored {what} is invalid", row.id));
+    let names: Vec<String> = serde_json::from_str(&row.roles).map_err(|_| corrupt("roles"))?;
+    let roles = Roles::parse(&names).map_err(|_| corrupt("roles"))?;
+    let overrides: BTreeMap<String, bool> = serde_json::from_str(&row.capability_overrides)
+        .map_err(|_| corrupt("capability overrides"))?;
+    let capability_overrides =
+        CapabilityOverrides::parse(overrides.iter().map(|(k, v)| (k.as_str(), *v)))
+            .map_err(|_| corrupt("capability overrides"))?;
+    let email = Email::parse(&row.email).map_err(|_| corrupt("email"))?;
+    Ok(User {
+        id: UserId(row.id),
+        email,
+        full_name: row.full_name,
+        phone: row.phone,
+        roles,
+        is_active: row.is_active,
+        capability_overrides,
+        last_login_at: row.last_login_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+fn roles_json(roles: &Roles) -> String {
+    serde_json::Value::from(roles.names()).to_string()
+}
+
+fn overrides_json(overrides: &CapabilityOverrides) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = overrides
+        .iter()
+        .map(|(cap, value)| (cap.key().to_owned(), value.into()))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn write_error(err: sea_orm::DbErr) -> DomainError {
+    match violation(&err) {
+        Some(Violation::Unique(_)) => {
+            DomainError::conflict("duplicate_email", "A user with this email already exists")
+        }
+        _ => unexpected(err),
+    }
+}
+
+pub(crate) fn apply_profile(row: &mut users::ActiveModel, profile: &UserProfile) {
+    row.email = Set(profile.email.as_str().to_owned());
+    row.full_name = Set(profile.full_name.clone());
+    row.phone = Set(profile.phone.clone());
+    row.roles = Set(roles_json(&profile.roles));
+    row.capability_overrides = Set(overrides_json(&profile.capability_overrides));
+    row.is_active = Set(profile.is_active);
+}
+
+impl SeaUserRepository {
+    async fn active_admins(&self, txn: &DatabaseTransaction, lock: bool) -> DomainResult<u64> {
+        let mut query = users::Entity::find()
+            .filter(users::Column::IsActive.eq(true))
+            .filter(has_role(Role::Admin));
+        if lock && self.db.kind == DatabaseKind::Postgres {
+            // Serialises concurrent demotions: the second waits and then sees the first.
+            query = query.lock_exclusive();
+            let locked = query.all(txn).await.map_err(unexpected)?;
+            return Ok(locked.len() as u64);
+        }
+        query.count(txn).await.map_err(unexpected)
+    }
+}
+
+#[async_trait]
+impl UserRepository for SeaUserRepository {
+    async fn get(&self, id: UserId) -> DomainResult<User> {
+        users::Entity::find_by_id(id.0)
+            .one(&self.db.conn)
+            .await
+            .map_err(unexpected)?
+            .ok_or(DomainError::NotFound("User"))
+            .and_then(to_user)
+    }
+
+    async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>> {
+        let row = users::Entity::find()
+            .filter(users::Column::Email.eq(email.as_str()))
+            .one(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        row.map(|row| {
+            let hash = PasswordHash(row.password_hash.clone());
+            to_user(row).map(|user| (user, hash))
+        })
+        .transpose()
+    }
+
+    async fn password_hash(&self, id: UserId) -> DomainResult<PasswordHash> {
+        let hash: Option<String> = users::Entity::find_by_id(id.0)
+            .select_only()
+            .column(users::Column::PasswordHash)
+            .into_tuple()
+            .one(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        hash.map(PasswordHash).ok_or(DomainError::NotFound("User"))
+    }
+
+    async fn list(&self, filter: &UserFilter) -> DomainResult<Vec<User>> {
+        let mut query = users::Entity::find()
+            .order_by_asc(users::Column::CreatedAt)
+            .order_by_asc(users::Column::Id);
+        if !filter.include_inactive {
+            query = query.filter(users::Column::IsActive.eq(true));
+        }
+        if let Some(role) = filter.role {
+            query = query.filter(has_role(role));
+        }
+        let rows = query.all(&self.db.conn).await.map_err(unexpected)?;
+        rows.into_iter().map(to_user).collect()
+    }
+
+    async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User> {
+        let now = stored_time(self.clock.now());
+        let mut row = users::ActiveModel {
+            password_hash: Set(hash.0.clone()),
+            last_login_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        apply_profile(&mut row, profile);
+        let saved = row.insert(&self.db.conn).await.map_err(write_error)?;
+        to_user(saved)
+    }
+
+    async fn update(
+        &self,
+        id: UserId,
+        profile: &UserProfile,
+        hash: Option<&PasswordHash>,
+        keep_an_active_admin: bool,
+    ) -> DomainResult<User> {
+        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        if keep_an_active_admin {
+            self.active_admins(&txn, true).await?;
+        }
+        let mut row = users::ActiveModel {
+            id: Unchanged(id.0),
+            updated_at: Set(stored_time(self.clock.now())),
+            ..Default::default()
+        };
+        apply_profile(&mut row, profile);
+        if let Some(hash) = hash {
+            row.password_hash = Set(hash.0.clone());
+        }
+        let saved = match row.update(&txn).await {
+            Ok(saved) => saved,
+            Err(sea_orm::DbErr::RecordNotUpdated) => return Err(DomainError::NotFound("User")),
+            Err(err) => return Err(write_error(err)),
+        };
+        if keep_an_active_admin && self.active_admins(&txn, false).await? == 0 {
+            txn.rollback().await.map_err(unexpected)?;
+            return Err(DomainError::conflict(
+                "last_admin",
+                "This is the last active ADMIN: make someone else an ADMIN first",
+            ));
+        }
+        txn.commit().await.map_err(unexpected)?;
+        to_user(saved)
+    }
+
+    async fn record_login(&self, id: UserId, at: OffsetDateTime) -> DomainResult<()> {
+        users::Entity::update_many()
+            .col_expr(users::Column::LastLoginAt, Expr::value(stored_time(at)))
+            .filter(users::Column::Id.eq(id.0))
+            .exec(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,16 @@
+//! The Zen Ops schema. Migrations are append-only: a change to the schema is a new file,
+//! never an edit of one that has shipped. They run at every start of the server.
+#![forbid(unsafe_code)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_foundation::Migration)]
+    }
+}
