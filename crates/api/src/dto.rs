@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use zenops_domain::access::Capabilities;
+use zenops_domain::page::Paged;
 use zenops_domain::user::User;
 
 /// Serialises timestamps as RFC 3339 in UTC (`2026-11-24T03:41:22.640894Z`).
@@ -147,6 +148,14 @@ pub fn capability_map(capabilities: &Capabilities) -> BTreeMap<String, bool> {
         .entries()
         .map(|(cap, value)| (cap.key().to_owned(), value))
         .collect()
+}
+
+/// A bare JSON array (what the frontend reads) with the whole list's size in
+/// `X-Total-Count`.
+pub fn listing<T: Serialize>(page: Paged<T>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .insert_header(("X-Total-Count", page.total.to_string()))
+        .json(page.items)
 }
 
 /// `{"id": …}` path parameter.

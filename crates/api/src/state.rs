@@ -2,8 +2,8 @@
 
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::master::{
-    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, MasterService, PropertySubtypes,
-    PropertyTypes,
+    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,
+    PropertySubtypes, PropertyTypes,
 };
 use zenops_domain::user::UserService;
 use zenops_infra::{Adapters, Database};
@@ -18,6 +18,7 @@ pub struct MasterServices {
     pub property_subtypes: MasterService<PropertySubtypes>,
     pub company_accounts: MasterService<CompanyAccounts>,
     pub calendar_labels: MasterService<CalendarLabels>,
+    pub doc_templates: MasterService<DocTemplates>,
 }
 
 pub struct AppState {
@@ -55,6 +56,7 @@ impl AppState {
                 property_subtypes: MasterService::new(a.property_subtypes),
                 company_accounts: MasterService::new(a.company_accounts),
                 calendar_labels: MasterService::new(a.calendar_labels),
+                doc_templates: MasterService::new(a.doc_templates),
             },
             db,
             tokens,

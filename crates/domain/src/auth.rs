@@ -126,7 +126,10 @@ impl AuthService {
     /// answer, so the response does not reveal who has an account.
     pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> DomainResult<User> {
         let now = self.clock.now();
-        let account = email.trim().to_lowercase();
+        // Bounded, so that whatever a caller sends fits the throttle's columns.
+        let account: String = email.trim().to_lowercase().chars().take(255).collect();
+        let address: String = address.chars().take(64).collect();
+        let address = address.as_str();
         let counts = self
             .throttle
             .failures_since(&account, address, now - self.policy.window)

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod error;
 pub mod master;
 pub mod money;
+pub mod page;
 pub mod user;
 
 pub use access::{Actor, Capability, Role, Roles};

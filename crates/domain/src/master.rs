@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use crate::access::{Actor, Capability};
 use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::page::{Page, Paged};
 use crate::user::Email;
 
 /// A stored master row: its id, its fields and when it was written.
@@ -43,6 +44,9 @@ pub trait MasterKind: Send + Sync + 'static {
     ) -> Result<Self::Fields, FieldErrors>;
 }
 
+/// Master lists are short; one page holds them all unless the caller asks for less.
+pub const LIST_CAP: u64 = 1000;
+
 /// Narrows a list; `parent_id` is the owning bank or property type where a kind has one.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MasterFilter {
@@ -51,7 +55,11 @@ pub struct MasterFilter {
 
 #[async_trait]
 pub trait MasterRepository<K: MasterKind>: Send + Sync {
-    async fn list(&self, filter: MasterFilter) -> DomainResult<Vec<Record<K::Fields>>>;
+    async fn list(
+        &self,
+        filter: MasterFilter,
+        page: Page,
+    ) -> DomainResult<Paged<Record<K::Fields>>>;
     async fn get(&self, id: i64) -> DomainResult<Record<K::Fields>>;
     /// Fails with `Conflict("duplicate")` on a taken name or code and with a validation
     /// error when a referenced row does not exist.
@@ -88,8 +96,9 @@ impl<K: MasterKind> MasterService<K> {
         &self,
         _actor: &Actor,
         filter: MasterFilter,
-    ) -> DomainResult<Vec<Record<K::Fields>>> {
-        self.repo.list(filter).await
+        page: Page,
+    ) -> DomainResult<Paged<Record<K::Fields>>> {
+        self.repo.list(filter, page).await
     }
 
     pub async fn get(&self, _actor: &Actor, id: i64) -> DomainResult<Record<K::Fields>> {
@@ -709,6 +718,109 @@ impl MasterKind for CalendarLabels {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Document checklist rules
+
+/// How the work came in: through a bank, another valuer, or a client directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseType {
+    Bank,
+    ExternalValuer,
+    DirectClient,
+}
+
+impl CaseType {
+    pub const ALL: [CaseType; 3] = [Self::Bank, Self::ExternalValuer, Self::DirectClient];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bank => "BANK",
+            Self::ExternalValuer => "EXTERNAL_VALUER",
+            Self::DirectClient => "DIRECT_CLIENT",
+        }
+    }
+}
+
+impl FromStr for CaseType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!("unknown case type '{s}' (BANK, EXTERNAL_VALUER or DIRECT_CLIENT)")
+            })
+    }
+}
+
+pub struct DocTemplates;
+
+/// A checklist rule: a document category that work matching the given bank, branch,
+/// property type/subtype and case type needs. Empty criteria match everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocTemplateFields {
+    pub bank_id: Option<i64>,
+    pub branch_id: Option<i64>,
+    pub property_type_id: Option<i64>,
+    pub property_subtype_id: Option<i64>,
+    pub case_type: Option<CaseType>,
+    pub category: String,
+    pub required: bool,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DocTemplateDraft {
+    pub bank_id: Option<Option<i64>>,
+    pub branch_id: Option<Option<i64>>,
+    pub property_type_id: Option<Option<i64>>,
+    pub property_subtype_id: Option<Option<i64>>,
+    pub case_type: Option<Option<String>>,
+    pub category: Option<String>,
+    pub required: Option<bool>,
+    pub notes: Option<Option<String>>,
+}
+
+fn keep_or<T: Copy>(new: Option<Option<T>>, old: Option<Option<T>>) -> Option<T> {
+    match new {
+        Some(value) => value,
+        None => old.flatten(),
+    }
+}
+
+impl MasterKind for DocTemplates {
+    type Fields = DocTemplateFields;
+    type Draft = DocTemplateDraft;
+    const NOUN: &'static str = "Checklist template";
+    const MANAGE: Capability = Capability::ManageMasterData;
+
+    fn merge(
+        c: Option<&DocTemplateFields>,
+        d: DocTemplateDraft,
+    ) -> Result<DocTemplateFields, FieldErrors> {
+        let mut m = Merge::default();
+        let case_type = match d.case_type {
+            Some(Some(raw)) if !raw.trim().is_empty() => {
+                m.parsed("case_type", Some(raw), |s| s.parse())
+            }
+            Some(_) => None,
+            None => c.and_then(|c| c.case_type),
+        };
+        let fields = DocTemplateFields {
+            bank_id: keep_or(d.bank_id, c.map(|c| c.bank_id)),
+            branch_id: keep_or(d.branch_id, c.map(|c| c.branch_id)),
+            property_type_id: keep_or(d.property_type_id, c.map(|c| c.property_type_id)),
+            property_subtype_id: keep_or(d.property_subtype_id, c.map(|c| c.property_subtype_id)),
+            case_type,
+            category: m.required("category", d.category, c.map(|c| &c.category), 100),
+            required: flag(d.required, c.map(|c| c.required), true),
+            notes: m.optional("notes", d.notes, c.map(|c| &c.notes), 4000),
+        };
+        m.finish(fields)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -805,6 +917,43 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.iter().next().unwrap().field, "is_primary");
+    }
+
+    #[test]
+    fn checklist_rules_need_a_category_and_a_known_case_type() {
+        let err = DocTemplates::merge(
+            None,
+            DocTemplateDraft {
+                case_type: Some(some("LOAN")),
+                ..DocTemplateDraft::default()
+            },
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["case_type", "category"]);
+        let rule = DocTemplates::merge(
+            None,
+            DocTemplateDraft {
+                category: some("Sale Deed"),
+                case_type: Some(some("bank")),
+                bank_id: Some(Some(1)),
+                ..DocTemplateDraft::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(rule.case_type, Some(CaseType::Bank));
+        assert!(rule.required);
+        let cleared = DocTemplates::merge(
+            Some(&rule),
+            DocTemplateDraft {
+                bank_id: Some(None),
+                case_type: Some(None),
+                ..DocTemplateDraft::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((cleared.bank_id, cleared.case_type), (None, None));
+        assert_eq!(cleared.category, "Sale Deed");
     }
 
     #[test]

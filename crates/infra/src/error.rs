@@ -3,9 +3,8 @@
 use sea_orm::{DbErr, SqlErr};
 use zenops_domain::DomainError;
 
-/// A database failure the rules cannot explain: logged here with its cause, opaque above.
+/// A database failure the rules cannot explain; the API logs it once, with its request.
 pub(crate) fn unexpected(err: DbErr) -> DomainError {
-    tracing::error!(error = %err, "database error");
     DomainError::unexpected(err)
 }
 

@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
 use zenops_domain::clock::Clock;
 use zenops_domain::master::{
-    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, MasterRepository, PropertySubtypes,
-    PropertyTypes,
+    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterRepository,
+    PropertySubtypes, PropertyTypes,
 };
 use zenops_domain::user::{PasswordHasher, UserRepository};
 
@@ -60,6 +60,7 @@ pub struct Adapters {
     pub property_subtypes: Arc<dyn MasterRepository<PropertySubtypes>>,
     pub company_accounts: Arc<dyn MasterRepository<CompanyAccounts>>,
     pub calendar_labels: Arc<dyn MasterRepository<CalendarLabels>>,
+    pub doc_templates: Arc<dyn MasterRepository<DocTemplates>>,
 }
 
 impl Adapters {
@@ -95,6 +96,7 @@ impl Adapters {
             property_subtypes: master(db, &clock),
             company_accounts: master(db, &clock),
             calendar_labels: master(db, &clock),
+            doc_templates: master(db, &clock),
             clock,
         }
     }

@@ -7,18 +7,22 @@ use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel,
-    PrimaryKeyTrait, QueryFilter, QueryOrder, Select, Set, TransactionTrait,
+    PaginatorTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    TransactionTrait,
 };
 use time::OffsetDateTime;
 use zenops_domain::master::{
     BankFields, Banks, BranchFields, Branches, CalendarLabelFields, CalendarLabels, ClientFields,
-    Clients, CompanyAccountFields, CompanyAccounts, MasterFilter, MasterKind, MasterRepository,
-    PropertySubtypeFields, PropertySubtypes, PropertyTypeFields, PropertyTypes, Record,
+    Clients, CompanyAccountFields, CompanyAccounts, DocTemplateFields, DocTemplates, MasterFilter,
+    MasterKind, MasterRepository, PropertySubtypeFields, PropertySubtypes, PropertyTypeFields,
+    PropertyTypes, Record,
 };
+use zenops_domain::page::{Page, Paged};
 use zenops_domain::{DomainError, DomainResult, FieldErrors};
 
 use crate::entity::{
-    banks, branches, calendar_labels, clients, company_accounts, property_subtypes, property_types,
+    banks, branches, calendar_labels, clients, company_accounts, doc_templates, property_subtypes,
+    property_types,
 };
 use crate::error::{UniqueRule, Violation, duplicate, unexpected, violation};
 use crate::{Database, SharedClock, stored_time};
@@ -137,12 +141,27 @@ impl<K: MasterTable> MasterRepository<K> for SeaMasterRepository<K>
 where
     <K::Entity as EntityTrait>::PrimaryKey: PrimaryKeyTrait<ValueType = i64>,
 {
-    async fn list(&self, filter: MasterFilter) -> DomainResult<Vec<Record<K::Fields>>> {
-        let rows = K::narrow(K::Entity::find(), filter)
+    async fn list(
+        &self,
+        filter: MasterFilter,
+        page: Page,
+    ) -> DomainResult<Paged<Record<K::Fields>>> {
+        let query = K::narrow(K::Entity::find(), filter);
+        let total = query
+            .clone()
+            .count(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        let rows = query
+            .offset(page.skip)
+            .limit(page.limit)
             .all(&self.db.conn)
             .await
             .map_err(unexpected)?;
-        Ok(rows.into_iter().map(K::record).collect())
+        Ok(Paged {
+            items: rows.into_iter().map(K::record).collect(),
+            total,
+        })
     }
 
     async fn get(&self, id: i64) -> DomainResult<Record<K::Fields>> {
@@ -571,5 +590,61 @@ impl MasterTable for CalendarLabels {
         _: MasterFilter,
     ) -> Select<calendar_labels::Entity> {
         query.order_by_asc(calendar_labels::Column::Name)
+    }
+}
+
+impl MasterTable for DocTemplates {
+    type Entity = doc_templates::Entity;
+    type Model = doc_templates::Model;
+    type Active = doc_templates::ActiveModel;
+    const UNIQUE: &'static [UniqueRule] = &[];
+    const REFERENCE: Option<(&'static str, &'static str)> = Some((
+        "bank_id",
+        "bank_id, branch_id, property_type_id or property_subtype_id names a record that does not exist",
+    ));
+    const IN_USE: &'static str = "This checklist rule is referred to by other records";
+
+    fn active(f: &DocTemplateFields, at: Stamp) -> doc_templates::ActiveModel {
+        doc_templates::ActiveModel {
+            id: at.id(),
+            bank_id: Set(f.bank_id),
+            branch_id: Set(f.branch_id),
+            property_type_id: Set(f.property_type_id),
+            property_subtype_id: Set(f.property_subtype_id),
+            case_type: Set(f.case_type.map(|t| t.as_str().to_owned())),
+            category: Set(f.category.clone()),
+            required: Set(f.required),
+            notes: Set(f.notes.clone()),
+            created_at: at.created_at(),
+            updated_at: at.updated_at(),
+        }
+    }
+
+    fn record(m: doc_templates::Model) -> Record<DocTemplateFields> {
+        Record {
+            id: m.id,
+            fields: DocTemplateFields {
+                bank_id: m.bank_id,
+                branch_id: m.branch_id,
+                property_type_id: m.property_type_id,
+                property_subtype_id: m.property_subtype_id,
+                // Only valid values are ever written.
+                case_type: m.case_type.and_then(|t| t.parse().ok()),
+                category: m.category,
+                required: m.required,
+                notes: m.notes,
+            },
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+
+    fn narrow(
+        query: Select<doc_templates::Entity>,
+        _: MasterFilter,
+    ) -> Select<doc_templates::Entity> {
+        query
+            .order_by_asc(doc_templates::Column::Category)
+            .order_by_asc(doc_templates::Column::Id)
     }
 }

@@ -1,5 +1,6 @@
 //! The demo firm: a user of every role (password `password`), banks with branches and
-//! account details, clients, property types, company accounts and calendar labels.
+//! account details, clients, property types, company accounts, calendar labels and
+//! document checklist rules.
 //! Written in one transaction, and only into a database that has no users yet.
 
 use sea_orm::{
@@ -8,8 +9,9 @@ use sea_orm::{
 use zenops_domain::access::{CapabilityOverrides, Role, Roles};
 use zenops_domain::master::{
     BankFields, Banks, BranchFields, Branches, CalendarEventType, CalendarLabelFields,
-    CalendarLabels, ClientFields, Clients, CompanyAccountFields, CompanyAccounts,
-    PropertySubtypeFields, PropertySubtypes, PropertyTypeFields, PropertyTypes,
+    CalendarLabels, CaseType, ClientFields, Clients, CompanyAccountFields, CompanyAccounts,
+    DocTemplateFields, DocTemplates, PropertySubtypeFields, PropertySubtypes, PropertyTypeFields,
+    PropertyTypes,
 };
 use zenops_domain::user::{Email, NewPassword, PasswordHasher, UserProfile};
 use zenops_domain::{DomainError, DomainResult};
@@ -160,6 +162,7 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
     )
     .await?;
 
+    let mut branch_ids = Vec::new();
     for (bank_id, name, code, city, state) in [
         (axis, "Chennai Main", "CHN-M", "Chennai", "Tamil Nadu"),
         (axis, "Coimbatore", "CBE", "Coimbatore", "Tamil Nadu"),
@@ -174,7 +177,7 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
             state: text(state),
             is_active: true,
         };
-        insert::<Branches>(txn, fields, at).await?;
+        branch_ids.push(insert::<Branches>(txn, fields, at).await?);
     }
 
     for (name, contact, phone, email) in [
@@ -208,6 +211,7 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
         insert::<Clients>(txn, fields, at).await?;
     }
 
+    let mut subtype_ids = std::collections::HashMap::new();
     for (type_name, subtypes) in [
         ("Flat", ["Apartment", "Studio"]),
         ("Independent House", ["Villa", "Duplex"]),
@@ -227,7 +231,8 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
                 description: Some(format!("{type_name} - {subtype}")),
                 is_active: true,
             };
-            insert::<PropertySubtypes>(txn, fields, at).await?;
+            let id = insert::<PropertySubtypes>(txn, fields, at).await?;
+            subtype_ids.insert(subtype, (type_id, id));
         }
     }
 
@@ -294,6 +299,53 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
             is_active: true,
         };
         insert::<CalendarLabels>(txn, fields, at).await?;
+    }
+
+    let rule = |category: &str| DocTemplateFields {
+        bank_id: None,
+        branch_id: None,
+        property_type_id: None,
+        property_subtype_id: None,
+        case_type: None,
+        category: category.to_owned(),
+        required: true,
+        notes: None,
+    };
+    let subtype = |name: &str| subtype_ids.get(name).copied().unwrap_or_default();
+    let (flat, apartment) = subtype("Apartment");
+    let (land, agricultural) = subtype("Agricultural");
+    for fields in [
+        DocTemplateFields {
+            bank_id: Some(axis),
+            case_type: Some(CaseType::Bank),
+            ..rule("EC")
+        },
+        DocTemplateFields {
+            bank_id: Some(axis),
+            case_type: Some(CaseType::Bank),
+            ..rule("Sale Deed")
+        },
+        DocTemplateFields {
+            bank_id: Some(hdfc),
+            ..rule("Application")
+        },
+        DocTemplateFields {
+            branch_id: branch_ids.first().copied(),
+            ..rule("Photos")
+        },
+        rule("Final Report"),
+        DocTemplateFields {
+            property_type_id: Some(flat),
+            property_subtype_id: Some(apartment),
+            ..rule("Khata Certificate")
+        },
+        DocTemplateFields {
+            property_type_id: Some(land),
+            property_subtype_id: Some(agricultural),
+            ..rule("RTC / Land Records")
+        },
+    ] {
+        insert::<DocTemplates>(txn, fields, at).await?;
     }
     Ok(())
 }

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, Unchanged,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, Unchanged,
 };
 use time::OffsetDateTime;
 use zenops_domain::access::{CapabilityOverrides, Role, Roles};
+use zenops_domain::page::{Page, Paged};
 use zenops_domain::user::{
     Email, PasswordHash, User, UserFilter, UserId, UserProfile, UserRepository,
 };
@@ -95,7 +96,7 @@ impl SeaUserRepository {
         let mut query = users::Entity::find()
             .filter(users::Column::IsActive.eq(true))
             .filter(has_role(Role::Admin));
-        if lock && self.db.kind == DatabaseKind::Postgres {
+        if lock {
             // Serialises concurrent demotions: the second waits and then sees the first.
             query = query.lock_exclusive();
             let locked = query.all(txn).await.map_err(unexpected)?;
@@ -140,18 +141,38 @@ impl UserRepository for SeaUserRepository {
         hash.map(PasswordHash).ok_or(DomainError::NotFound("User"))
     }
 
-    async fn list(&self, filter: &UserFilter) -> DomainResult<Vec<User>> {
-        let mut query = users::Entity::find()
-            .order_by_asc(users::Column::CreatedAt)
-            .order_by_asc(users::Column::Id);
+    async fn list(&self, filter: &UserFilter, page: Page) -> DomainResult<Paged<User>> {
+        let mut query = users::Entity::find();
         if !filter.include_inactive {
             query = query.filter(users::Column::IsActive.eq(true));
         }
         if let Some(role) = filter.role {
             query = query.filter(has_role(role));
         }
-        let rows = query.all(&self.db.conn).await.map_err(unexpected)?;
-        rows.into_iter().map(to_user).collect()
+        query = if filter.by_name {
+            // People without a name sort last on both databases.
+            query
+                .order_by_asc(Expr::col(users::Column::FullName).is_null())
+                .order_by_asc(Expr::expr(Func::lower(Expr::col(users::Column::FullName))))
+                .order_by_asc(users::Column::Email)
+        } else {
+            query
+                .order_by_asc(users::Column::CreatedAt)
+                .order_by_asc(users::Column::Id)
+        };
+        let total = query
+            .clone()
+            .count(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        let rows = query
+            .offset(page.skip)
+            .limit(page.limit)
+            .all(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        let items = rows.into_iter().map(to_user).collect::<DomainResult<_>>()?;
+        Ok(Paged { items, total })
     }
 
     async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User> {
@@ -176,7 +197,10 @@ impl UserRepository for SeaUserRepository {
         keep_an_active_admin: bool,
     ) -> DomainResult<User> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        if keep_an_active_admin {
+        // On PostgreSQL the admins are locked first so concurrent demotions queue. SQLite
+        // needs no lock (writers are serialised) and must write before it reads: a read
+        // first would make this transaction's later write fail against a concurrent one.
+        if keep_an_active_admin && self.db.kind == DatabaseKind::Postgres {
             self.active_admins(&txn, true).await?;
         }
         let mut row = users::ActiveModel {

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use zenops_domain::user::{NewUser, User, UserChanges, UserFilter, UserId};
+use zenops_domain::page::Page;
+use zenops_domain::user::{NewUser, USER_LIST_CAP, User, UserChanges, UserFilter, UserId};
 
-use crate::dto::{IdPath, UserRead, nullable, timestamp};
+use crate::dto::{IdPath, UserRead, listing, nullable, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -20,12 +21,24 @@ pub struct UserListQuery {
     pub include_inactive: Option<bool>,
     /// Only users holding this role (primary or not).
     pub role: Option<String>,
+    /// At most this many users (default and cap 1000).
+    pub limit: Option<i64>,
+    /// Skip this many users first.
+    pub skip: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DirectoryQuery {
     /// Include deactivated users (default false).
     pub include_inactive: Option<bool>,
+    /// At most this many users (default and cap 1000).
+    pub limit: Option<i64>,
+    /// Skip this many users first.
+    pub skip: Option<i64>,
+}
+
+fn page(limit: Option<i64>, skip: Option<i64>) -> ApiResult<Page> {
+    Page::parse(limit, skip, USER_LIST_CAP, USER_LIST_CAP).map_err(ApiError::BadRequest)
 }
 
 /// A colleague, with just what is needed to pick one.
@@ -100,18 +113,22 @@ fn pairs(map: BTreeMap<String, bool>) -> Vec<(String, bool)> {
     map.into_iter().collect()
 }
 
-fn users_json(users: &[User]) -> web::Json<Vec<UserRead>> {
-    web::Json(users.iter().map(UserRead::from).collect())
-}
-
 /// Every user (needs `manage_users`), oldest first.
-#[utoipa::path(tag = "users", params(UserListQuery), responses((status = 200, body = Vec<UserRead>), AuthErrors), security(("bearer" = [])))]
+#[utoipa::path(
+    tag = "users",
+    params(UserListQuery),
+    responses(
+        (status = 200, body = Vec<UserRead>, headers(("X-Total-Count" = i64, description = "Users matching"))),
+        AuthErrors
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/auth/users")]
 async fn list_users(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<UserListQuery>,
-) -> ApiResult<web::Json<Vec<UserRead>>> {
+) -> ApiResult<HttpResponse> {
     let role = match &query.role {
         Some(role) => Some(role.parse().map_err(ApiError::BadRequest)?),
         None => None,
@@ -119,24 +136,38 @@ async fn list_users(
     let filter = UserFilter {
         include_inactive: query.include_inactive.unwrap_or(true),
         role,
+        by_name: false,
     };
-    let users = state.users.list(&caller.actor, &filter).await?;
-    Ok(users_json(&users))
+    let users = state
+        .users
+        .list(&caller.actor, &filter, page(query.limit, query.skip)?)
+        .await?;
+    Ok(listing(users.map(|u| UserRead::from(&u))))
 }
 
 /// Colleagues by name, for any signed-in user (assignee pickers, mentions).
-#[utoipa::path(tag = "users", params(DirectoryQuery), responses((status = 200, body = Vec<DirectoryEntry>), AuthErrors), security(("bearer" = [])))]
+#[utoipa::path(
+    tag = "users",
+    params(DirectoryQuery),
+    responses(
+        (status = 200, body = Vec<DirectoryEntry>, headers(("X-Total-Count" = i64, description = "Users matching"))),
+        AuthErrors
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/auth/users/directory")]
 async fn directory(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<DirectoryQuery>,
-) -> ApiResult<web::Json<Vec<DirectoryEntry>>> {
+) -> ApiResult<HttpResponse> {
+    let include_inactive = query.include_inactive.unwrap_or(false);
+    let window = page(query.limit, query.skip)?;
     let users = state
         .users
-        .directory(&caller.actor, query.include_inactive.unwrap_or(false))
+        .directory(&caller.actor, include_inactive, window)
         .await?;
-    Ok(web::Json(users.iter().map(DirectoryEntry::from).collect()))
+    Ok(listing(users.map(|u| DirectoryEntry::from(&u))))
 }
 
 /// Create a user (needs `manage_users`; only an ADMIN may create an ADMIN or set overrides).

@@ -43,6 +43,86 @@ async fn demo_firm_master_data_is_listed_for_everyone() {
         names(&clients),
         ["BlueStone Developers", "Pinnacle Direct", "Sunrise Homes"]
     );
+    let rules = expect(app.get("/api/master/doc-templates", &token).await, 200).await;
+    let categories: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        categories,
+        [
+            "Application",
+            "EC",
+            "Final Report",
+            "Khata Certificate",
+            "Photos",
+            "RTC / Land Records",
+            "Sale Deed"
+        ]
+    );
+    assert_eq!(rules[1]["case_type"], "BANK");
+    assert_eq!(rules[2]["bank_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn checklist_rules_validate_their_criteria() {
+    let app = spawn_app().await;
+    let ops = app.login(OPS).await;
+    let created = expect(
+        app.post(
+            "/api/master/doc-templates",
+            &ops,
+            &json!({"bank_id": "3", "case_type": "BANK", "category": "Valuation Request Letter", "notes": "Signed by the branch"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(created["bank_id"], 3);
+    assert_eq!(created["required"], true);
+    let path = format!("/api/master/doc-templates/{}", created["id"]);
+    let cleared = expect(
+        app.patch(&path, &ops, &json!({"bank_id": null, "case_type": ""}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(cleared["bank_id"], Value::Null);
+    assert_eq!(cleared["case_type"], Value::Null);
+    assert_eq!(cleared["category"], "Valuation Request Letter");
+
+    let bad = expect(
+        app.post(
+            "/api/master/doc-templates",
+            &ops,
+            &json!({"case_type": "LOAN"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["case_type", "category"]);
+    let dangling = expect(
+        app.post(
+            "/api/master/doc-templates",
+            &ops,
+            &json!({"category": "X", "branch_id": 999}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(dangling["code"], "validation_error");
+    expect(app.delete(&path, &ops).await, 204).await;
+    expect(app.get(&path, &ops).await, 404).await;
 }
 
 #[tokio::test]
@@ -412,4 +492,29 @@ async fn one_primary_company_account_at_a_time() {
     )
     .await;
     assert_eq!(inactive_primary["errors"][0]["field"], "is_primary");
+}
+
+#[tokio::test]
+async fn lists_page_with_limit_and_skip_and_report_the_total() {
+    let app = spawn_app().await;
+    let token = app.login(ASSISTANT).await;
+    let response = app
+        .get("/api/master/property-subtypes?limit=3&skip=2", &token)
+        .await;
+    assert_eq!(response.headers()["x-total-count"], "8");
+    let page = expect(response, 200).await;
+    let all = expect(app.get("/api/master/property-subtypes", &token).await, 200).await;
+    assert_eq!(
+        page.as_array().unwrap().as_slice(),
+        &all.as_array().unwrap()[2..5]
+    );
+
+    let filtered = app
+        .get("/api/master/branches?bank_id=1&limit=1", &token)
+        .await;
+    assert_eq!(filtered.headers()["x-total-count"], "2");
+    assert_eq!(expect(filtered, 200).await.as_array().unwrap().len(), 1);
+
+    let bad = expect(app.get("/api/master/banks?limit=-1", &token).await, 422).await;
+    assert_eq!(bad["code"], "invalid_request");
 }

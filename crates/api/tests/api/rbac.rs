@@ -244,6 +244,13 @@ pub fn every_endpoint() -> Vec<Case> {
         "/api/master/calendar-labels/999999",
         ManageMasterData,
     ));
+    cases.extend(master_cases(
+        "/api/master/doc-templates",
+        "/api/master/doc-templates/{id}",
+        "/api/master/doc-templates/1",
+        "/api/master/doc-templates/999999",
+        ManageMasterData,
+    ));
     cases.push(case(
         Method::POST,
         "/api/auth/logout",

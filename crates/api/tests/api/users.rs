@@ -468,3 +468,26 @@ async fn concurrent_demotions_keep_one_admin() {
         .count();
     assert_eq!(admins, 1);
 }
+
+#[tokio::test]
+async fn user_lists_page_and_count() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let response = app.get("/api/auth/users?limit=2&skip=1", &admin).await;
+    assert_eq!(response.headers()["x-total-count"], "7");
+    let page = expect(response, 200).await;
+    let emails: Vec<&str> = page
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, [OPS, HR]);
+    let directory = app.get("/api/auth/users/directory?limit=1", &admin).await;
+    assert_eq!(directory.headers()["x-total-count"], "7");
+    let first = expect(directory, 200).await;
+    assert_eq!(
+        first[0]["full_name"], "Admin",
+        "the directory is sorted by name"
+    );
+}

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use crate::access::{CapabilityOverrides, Role, Roles};
 use crate::error::DomainResult;
+use crate::page::{Page, Paged};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UserId(pub i64);
@@ -170,15 +171,20 @@ impl From<&User> for UserProfile {
 pub struct UserFilter {
     pub include_inactive: bool,
     pub role: Option<Role>,
+    /// Sort by name (people without one last), then email, instead of by creation.
+    pub by_name: bool,
 }
+
+/// No firm has more people than this on one page.
+pub const USER_LIST_CAP: u64 = 1000;
 
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     async fn get(&self, id: UserId) -> DomainResult<User>;
     async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>>;
     async fn password_hash(&self, id: UserId) -> DomainResult<PasswordHash>;
-    /// Users ordered by creation.
-    async fn list(&self, filter: &UserFilter) -> DomainResult<Vec<User>>;
+    /// Users ordered by creation (or by name for the directory).
+    async fn list(&self, filter: &UserFilter, page: Page) -> DomainResult<Paged<User>>;
     /// Fails with `Conflict("duplicate_email")` when the email is taken.
     async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User>;
     /// Writes the profile (and a new hash when given). When `keep_an_active_admin` is set the

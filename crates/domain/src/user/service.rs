@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::access::{Actor, Capability, CapabilityOverrides, Role, Roles};
 use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::page::{Page, Paged};
 use crate::user::{
     Email, NewPassword, PasswordHasher, User, UserFilter, UserId, UserProfile, UserRepository,
 };
@@ -94,33 +95,30 @@ impl UserService {
         Self { users, hasher }
     }
 
-    pub async fn list(&self, actor: &Actor, filter: &UserFilter) -> DomainResult<Vec<User>> {
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: &UserFilter,
+        page: Page,
+    ) -> DomainResult<Paged<User>> {
         actor.require(Capability::ManageUsers)?;
-        self.users.list(filter).await
+        self.users.list(filter, page).await
     }
 
-    /// The minimal list of colleagues every signed-in user may see (to pick assignees).
+    /// The minimal list of colleagues every signed-in user may see (to pick assignees),
+    /// by name.
     pub async fn directory(
         &self,
         _actor: &Actor,
         include_inactive: bool,
-    ) -> DomainResult<Vec<User>> {
+        page: Page,
+    ) -> DomainResult<Paged<User>> {
         let filter = UserFilter {
             include_inactive,
             role: None,
+            by_name: true,
         };
-        let mut users = self.users.list(&filter).await?;
-        users.sort_by(|a, b| {
-            let name = |u: &User| u.full_name.as_deref().map(str::to_lowercase);
-            match (name(a), name(b)) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            }
-            .then_with(|| a.email.as_str().cmp(b.email.as_str()))
-        });
-        Ok(users)
+        self.users.list(&filter, page).await
     }
 
     pub async fn get(&self, actor: &Actor, id: UserId) -> DomainResult<User> {

@@ -5,6 +5,7 @@ pub mod branches;
 pub mod calendar_labels;
 pub mod clients;
 pub mod company_accounts;
+pub mod doc_templates;
 pub mod login_failures;
 pub mod property_subtypes;
 pub mod property_types;
