@@ -71,6 +71,20 @@ pub struct Settings {
     #[arg(long, env = "SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
 
+    /// With SEED_DEMO, also give the demo firm a dozen assignments with tasks and messages
+    /// (when there are no assignments yet).
+    #[arg(long, env = "SEED_DEMO_WORK", default_value_t = true, action = clap::ArgAction::Set)]
+    pub seed_demo_work: bool,
+
+    /// The firm's time zone (IANA name): SLA due times fall at 18:00 local time and codes
+    /// are numbered by the local year.
+    #[arg(long, env = "FIRM_TIMEZONE", default_value = "Asia/Kolkata")]
+    pub firm_timezone: String,
+
+    /// The prefix of assignment codes (`VAL` gives `VAL/2026/0001`).
+    #[arg(long, env = "ASSIGNMENT_CODE_PREFIX", default_value = "VAL")]
+    pub assignment_code_prefix: String,
+
     /// `pretty` (development) or `json` (log shippers).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -121,6 +135,10 @@ pub enum ConfigError {
     },
     #[error("ACCESS_TOKEN_TTL_MINUTES and SESSION_MAX_HOURS must be positive")]
     Lifetimes,
+    #[error("FIRM_TIMEZONE: {0}")]
+    TimeZone(String),
+    #[error("ASSIGNMENT_CODE_PREFIX: {0}")]
+    CodePrefix(String),
 }
 
 pub const MIN_SECRET_LEN: usize = 32;
@@ -141,6 +159,9 @@ impl Settings {
             cors_origins: Vec::new(),
             trust_forwarded_for: false,
             seed_demo: true,
+            seed_demo_work: false,
+            firm_timezone: "Asia/Kolkata".into(),
+            assignment_code_prefix: "VAL".into(),
             log_format: LogFormat::Pretty,
         }
     }
@@ -206,10 +227,17 @@ impl Settings {
         }
     }
 
+    pub fn firm_zone(&self) -> Result<zenops_domain::sla::FirmZone, ConfigError> {
+        zenops_domain::sla::FirmZone::parse(&self.firm_timezone).map_err(ConfigError::TimeZone)
+    }
+
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.access_token_ttl_minutes <= 0 || self.session_max_hours <= 0 {
             return Err(ConfigError::Lifetimes);
         }
+        self.firm_zone()?;
+        zenops_domain::assignment::AssignmentCode::new(&self.assignment_code_prefix, 2026, 1)
+            .map_err(ConfigError::CodePrefix)?;
         if self.is_production() {
             self.jwt_secret()?;
         }

@@ -60,6 +60,7 @@ impl ApiError {
                     (*detail).to_owned(),
                 ),
                 D::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", detail.clone()),
+                D::OnLeave(_) => (StatusCode::CONFLICT, "assignee_on_leave", err.to_string()),
                 D::Throttled { .. } => (
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_attempts",
@@ -115,6 +116,19 @@ impl ResponseError for ApiError {
         }
         if let ApiError::Domain(DomainError::Throttled { retry_after_secs }) = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let ApiError::Domain(DomainError::OnLeave(conflict)) = self {
+            // The frontend reads `detail.message`, `detail.user_id`, `detail.leave_start` and
+            // `detail.leave_end`, asks for confirmation and resends with `override_on_leave`.
+            return response.json(serde_json::json!({
+                "detail": {
+                    "message": "Assignee is currently on approved leave",
+                    "user_id": conflict.user_id.0,
+                    "leave_start": conflict.leave_start.to_string(),
+                    "leave_end": conflict.leave_end.to_string(),
+                },
+                "code": code,
+            }));
         }
         response.json(ErrorBody {
             detail,

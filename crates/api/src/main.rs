@@ -99,9 +99,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             if seeded {
                 tracing::info!("seeded the demo firm (password 'password' for every demo user)");
             } else {
-                tracing::info!("the database already has users; nothing seeded");
+                tracing::info!("the database already has users; no demo firm seeded");
             }
-            Ok(())
+            let adapters = zenops_infra::Adapters::new(&db, clock);
+            zenops_api::startup::seed_demo_work(&settings, &adapters)
+                .await
+                .map_err(|e| e.to_string())
         }
         Command::CreateAdmin { email, full_name } => {
             settings.seed_demo = false;

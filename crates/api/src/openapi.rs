@@ -17,6 +17,10 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Signing in and out, the current user, capabilities"),
         (name = "users", description = "People and their roles"),
         (name = "master data", description = "Banks, branches, clients, property types, company accounts, calendar labels"),
+        (name = "assignments", description = "Valuation jobs: lists, detail, lifecycle, summary, workload"),
+        (name = "work", description = "Tasks and messages on assignments"),
+        (name = "activity", description = "The audit trail"),
+        (name = "calendar", description = "Calendar events"),
         (name = "health", description = "Probes"),
     )
 )]

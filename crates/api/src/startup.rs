@@ -20,7 +20,7 @@ use crate::error::{extractor_error, no_route};
 use crate::openapi::{ApiDoc, accept_oauth_tokens};
 use crate::routes;
 use crate::session::TokenCodec;
-use crate::state::AppState;
+use crate::state::{AppState, Options};
 use crate::telemetry::request_context;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +60,17 @@ pub async fn prepare_database(settings: &Settings) -> Result<Database, StartupEr
     Ok(db)
 }
 
+/// Gives the demo firm its demo assignments, if it has none yet.
+pub async fn seed_demo_work(settings: &Settings, adapters: &Adapters) -> Result<(), StartupError> {
+    let zone = settings.firm_zone()?;
+    if zenops_infra::seed::seed_demo_work(adapters, zone, settings.assignment_code_prefix.trim())
+        .await?
+    {
+        tracing::info!("seeded a dozen demo assignments with tasks and messages");
+    }
+    Ok(())
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -76,12 +87,15 @@ impl Application {
             Duration::hours(settings.session_max_hours),
         );
         let adapters = Adapters::new(&db, clock);
-        let state = web::Data::new(AppState::new(
-            db,
-            adapters,
-            tokens,
-            settings.trust_forwarded_for,
-        ));
+        if settings.wants_demo_data()? && settings.seed_demo_work {
+            seed_demo_work(&settings, &adapters).await?;
+        }
+        let options = Options {
+            trust_forwarded_for: settings.trust_forwarded_for,
+            firm_zone: settings.firm_zone()?,
+            code_prefix: settings.assignment_code_prefix.trim().to_owned(),
+        };
+        let state = web::Data::new(AppState::new(db, adapters, tokens, options));
         let listener =
             TcpListener::bind(&settings.bind_addr).map_err(|source| StartupError::Bind {
                 addr: settings.bind_addr.clone(),
@@ -113,6 +127,10 @@ impl Application {
                 .configure(routes::auth::configure)
                 .configure(routes::users::configure)
                 .configure(routes::master::configure)
+                .configure(routes::assignments::configure)
+                .configure(routes::work::configure)
+                .configure(routes::activity::configure)
+                .configure(routes::calendar::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             app.wrap(cors(&cors_origins, development))

@@ -1,10 +1,19 @@
 //! The services the handlers call, built once at start-up.
 
+use std::sync::Arc;
+
+use zenops_domain::activity::ActivityService;
+use zenops_domain::assignment::AssignmentService;
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
+use zenops_domain::calendar::CalendarService;
+use zenops_domain::leave::{LeaveCalendar, NoLeave};
 use zenops_domain::master::{
     Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,
     PropertySubtypes, PropertyTypes,
 };
+use zenops_domain::message::MessageService;
+use zenops_domain::sla::FirmZone;
+use zenops_domain::task::TaskService;
 use zenops_domain::user::UserService;
 use zenops_infra::{Adapters, Database};
 
@@ -21,24 +30,55 @@ pub struct MasterServices {
     pub doc_templates: MasterService<DocTemplates>,
 }
 
+/// Settings the services are built with.
+pub struct Options {
+    pub trust_forwarded_for: bool,
+    pub firm_zone: FirmZone,
+    pub code_prefix: String,
+}
+
 pub struct AppState {
     pub db: Database,
     pub auth: AuthService,
     pub users: UserService,
     pub master: MasterServices,
+    pub assignments: AssignmentService,
+    pub tasks: TaskService,
+    pub messages: MessageService,
+    pub activities: ActivityService,
+    pub calendar: CalendarService,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
 }
 
 impl AppState {
-    pub fn new(
-        db: Database,
-        adapters: Adapters,
-        tokens: TokenCodec,
-        trust_forwarded_for: bool,
-    ) -> Self {
+    pub fn new(db: Database, adapters: Adapters, tokens: TokenCodec, options: Options) -> Self {
         let a = adapters;
+        let leave: Arc<dyn LeaveCalendar> = Arc::new(NoLeave);
+        let assignments = AssignmentService::new(
+            a.assignments.clone(),
+            leave.clone(),
+            a.clock.clone(),
+            options.firm_zone,
+            options.code_prefix,
+        );
         Self {
+            tasks: TaskService::new(
+                a.tasks.clone(),
+                assignments.clone(),
+                a.users.clone(),
+                leave.clone(),
+                a.clock.clone(),
+            ),
+            messages: MessageService::new(
+                a.messages.clone(),
+                assignments.clone(),
+                a.users.clone(),
+                a.clock.clone(),
+            ),
+            activities: ActivityService::new(a.activities.clone()),
+            calendar: CalendarService::new(a.calendar.clone()),
+            assignments,
             auth: AuthService::new(
                 a.users.clone(),
                 a.hasher.clone(),
@@ -60,7 +100,7 @@ impl AppState {
             },
             db,
             tokens,
-            trust_forwarded_for,
+            trust_forwarded_for: options.trust_forwarded_for,
         }
     }
 }

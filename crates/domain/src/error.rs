@@ -89,6 +89,9 @@ pub enum DomainError {
     /// No valid session: missing, malformed, expired or revoked token, or inactive user.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// Someone being given work is on approved leave; the caller may confirm and override.
+    #[error("Assignee is on approved leave")]
+    OnLeave(crate::leave::LeaveConflict),
     /// The actor is known but lacks the permission.
     #[error("{0}")]
     Forbidden(String),

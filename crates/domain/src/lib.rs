@@ -2,12 +2,19 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod activity;
+pub mod assignment;
 pub mod auth;
+pub mod calendar;
 pub mod clock;
 pub mod error;
+pub mod leave;
 pub mod master;
+pub mod message;
 pub mod money;
 pub mod page;
+pub mod sla;
+pub mod task;
 pub mod user;
 
 pub use access::{Actor, Capability, Role, Roles};

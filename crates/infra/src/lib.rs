@@ -2,24 +2,35 @@
 //! argon2 and the system clock.
 #![forbid(unsafe_code)]
 
+mod activities;
+mod assignments;
+mod calendar;
 pub mod db;
 mod entity;
 mod error;
 mod master;
+pub mod messages;
 pub mod password;
 pub mod seed;
 pub mod sessions;
+mod sql;
+pub mod tasks;
 pub mod users;
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+use zenops_domain::activity::ActivityRepository;
+use zenops_domain::assignment::AssignmentRepository;
 use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
+use zenops_domain::calendar::CalendarRepository;
 use zenops_domain::clock::Clock;
 use zenops_domain::master::{
     Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterRepository,
     PropertySubtypes, PropertyTypes,
 };
+use zenops_domain::message::MessageRepository;
+use zenops_domain::task::TaskRepository;
 use zenops_domain::user::{PasswordHasher, UserRepository};
 
 pub use db::{Database, DatabaseKind};
@@ -61,6 +72,11 @@ pub struct Adapters {
     pub company_accounts: Arc<dyn MasterRepository<CompanyAccounts>>,
     pub calendar_labels: Arc<dyn MasterRepository<CalendarLabels>>,
     pub doc_templates: Arc<dyn MasterRepository<DocTemplates>>,
+    pub assignments: Arc<dyn AssignmentRepository>,
+    pub activities: Arc<dyn ActivityRepository>,
+    pub calendar: Arc<dyn CalendarRepository>,
+    pub tasks: Arc<dyn TaskRepository>,
+    pub messages: Arc<dyn MessageRepository>,
 }
 
 impl Adapters {
@@ -97,6 +113,14 @@ impl Adapters {
             company_accounts: master(db, &clock),
             calendar_labels: master(db, &clock),
             doc_templates: master(db, &clock),
+            assignments: Arc::new(assignments::SeaAssignmentRepository::new(db.clone())),
+            activities: Arc::new(activities::SeaActivityRepository::new(
+                db.clone(),
+                Arc::clone(&clock),
+            )),
+            calendar: Arc::new(calendar::SeaCalendarRepository::new(db.clone())),
+            tasks: Arc::new(tasks::SeaTaskRepository::new(db.clone())),
+            messages: Arc::new(messages::SeaMessageRepository::new(db.clone())),
             clock,
         }
     }

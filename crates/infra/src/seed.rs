@@ -349,3 +349,367 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
     }
     Ok(())
 }
+
+/// A dozen assignments across every status, with tasks and messages, written through the
+/// domain services so that codes, events and the trail are as real work would leave them.
+/// Only into a database that has no assignments yet; returns whether it wrote anything.
+pub async fn seed_demo_work(
+    adapters: &crate::Adapters,
+    zone: zenops_domain::sla::FirmZone,
+    code_prefix: &str,
+) -> DomainResult<bool> {
+    use std::sync::Arc;
+
+    use time::Duration;
+    use zenops_domain::Actor;
+    use zenops_domain::assignment::{
+        AssignmentDraft, AssignmentQuery, AssignmentScope, AssignmentService,
+    };
+    use zenops_domain::leave::NoLeave;
+    use zenops_domain::message::MessageService;
+    use zenops_domain::page::Page;
+    use zenops_domain::task::{TaskDraft, TaskService};
+
+    let existing = adapters
+        .assignments
+        .list(
+            &AssignmentQuery::default(),
+            AssignmentScope::Everything,
+            Page { limit: 1, skip: 0 },
+        )
+        .await?;
+    if existing.total > 0 {
+        return Ok(false);
+    }
+    let mut people = std::collections::HashMap::new();
+    for (email, _, _) in DEMO_USERS {
+        let email = Email::parse(email).map_err(DomainError::unexpected)?;
+        if let Some((user, _)) = adapters.users.find_by_email(&email).await? {
+            people.insert(email.as_str().to_owned(), user);
+        }
+    }
+    let user = |email: &str| {
+        people
+            .get(email)
+            .cloned()
+            .ok_or_else(|| DomainError::unexpected(format!("demo user {email} is missing")))
+    };
+    let actor_of =
+        |u: &zenops_domain::user::User| Actor::new(u.id, u.roles.clone(), &u.capability_overrides);
+    let (admin, ops, field, assistant) = (
+        user("admin@zenops.local")?,
+        user("ops@zenops.local")?,
+        user("field@zenops.local")?,
+        user("assistant@zenops.local")?,
+    );
+    let (admin_actor, ops_actor) = (actor_of(&admin), actor_of(&ops));
+    let leave = Arc::new(NoLeave);
+    let assignments = AssignmentService::new(
+        adapters.assignments.clone(),
+        leave.clone(),
+        adapters.clock.clone(),
+        zone,
+        code_prefix.to_owned(),
+    );
+    let tasks = TaskService::new(
+        adapters.tasks.clone(),
+        assignments.clone(),
+        adapters.users.clone(),
+        leave,
+        adapters.clock.clone(),
+    );
+    let messages = MessageService::new(
+        adapters.messages.clone(),
+        assignments.clone(),
+        adapters.users.clone(),
+        adapters.clock.clone(),
+    );
+    let now = adapters.clock.now();
+    let day = |d: i64| Some(Some(now + Duration::days(d)));
+
+    // (case, bank, branch, client, valuer name, type, subtype, primary, others, status,
+    //  visit in days, report due in days, fees)
+    type Row<'a> = (
+        &'a str,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<&'a str>,
+        i64,
+        i64,
+        Option<&'a zenops_domain::user::User>,
+        Vec<i64>,
+        &'a [&'a str],
+        i64,
+        i64,
+        i64,
+    );
+    let rows: Vec<Row<'_>> = vec![
+        (
+            "BANK",
+            Some(1),
+            Some(1),
+            None,
+            None,
+            1,
+            2,
+            Some(&assistant),
+            vec![],
+            &[],
+            1,
+            3,
+            460_000,
+        ),
+        (
+            "BANK",
+            Some(1),
+            Some(2),
+            None,
+            None,
+            2,
+            3,
+            Some(&field),
+            vec![],
+            &["SITE_VISIT"],
+            0,
+            2,
+            470_000,
+        ),
+        (
+            "BANK",
+            Some(2),
+            Some(3),
+            None,
+            None,
+            3,
+            6,
+            Some(&assistant),
+            vec![admin.id.0],
+            &["UNDER_PROCESS"],
+            -2,
+            1,
+            480_000,
+        ),
+        (
+            "BANK",
+            Some(3),
+            Some(4),
+            None,
+            None,
+            4,
+            7,
+            Some(&assistant),
+            vec![],
+            &["UNDER_PROCESS", "SUBMITTED"],
+            -4,
+            0,
+            490_000,
+        ),
+        (
+            "DIRECT_CLIENT",
+            None,
+            None,
+            Some(1),
+            None,
+            1,
+            2,
+            Some(&assistant),
+            vec![field.id.0],
+            &[],
+            2,
+            5,
+            500_000,
+        ),
+        (
+            "DIRECT_CLIENT",
+            None,
+            None,
+            Some(2),
+            None,
+            2,
+            3,
+            Some(&assistant),
+            vec![admin.id.0],
+            &["UNDER_PROCESS", "SUBMITTED", "COMPLETED"],
+            -6,
+            -3,
+            510_000,
+        ),
+        (
+            "EXTERNAL_VALUER",
+            None,
+            None,
+            Some(3),
+            Some("Sunrise Homes"),
+            3,
+            6,
+            Some(&field),
+            vec![],
+            &["SITE_VISIT", "UNDER_PROCESS"],
+            -1,
+            2,
+            520_000,
+        ),
+        (
+            "BANK",
+            Some(2),
+            Some(3),
+            None,
+            None,
+            1,
+            1,
+            None,
+            vec![],
+            &[],
+            -3,
+            -2,
+            530_000,
+        ),
+        (
+            "BANK",
+            Some(3),
+            Some(4),
+            None,
+            None,
+            2,
+            4,
+            Some(&field),
+            vec![admin.id.0],
+            &["SITE_VISIT"],
+            0,
+            4,
+            540_000,
+        ),
+        (
+            "DIRECT_CLIENT",
+            None,
+            None,
+            Some(1),
+            None,
+            4,
+            7,
+            Some(&assistant),
+            vec![field.id.0],
+            &["UNDER_PROCESS"],
+            -1,
+            0,
+            550_000,
+        ),
+        (
+            "BANK",
+            Some(1),
+            Some(1),
+            None,
+            None,
+            1,
+            1,
+            Some(&assistant),
+            vec![],
+            &["CANCELLED"],
+            3,
+            6,
+            560_000,
+        ),
+        (
+            "BANK",
+            Some(2),
+            Some(3),
+            None,
+            None,
+            3,
+            5,
+            Some(&field),
+            vec![],
+            &["UNDER_PROCESS", "SUBMITTED"],
+            -7,
+            -5,
+            570_000,
+        ),
+    ];
+    for (
+        n,
+        (
+            case,
+            bank,
+            branch,
+            client,
+            valuer,
+            ptype,
+            subtype,
+            primary,
+            others,
+            path,
+            visit,
+            due,
+            fees,
+        ),
+    ) in rows.into_iter().enumerate()
+    {
+        let n = n + 1;
+        let draft = AssignmentDraft {
+            case_type: Some(case.to_owned()),
+            bank_id: Some(bank),
+            branch_id: Some(branch),
+            client_id: Some(client),
+            valuer_client_name: valuer.map(|v| Some(v.to_owned())),
+            property_type_id: Some(Some(ptype)),
+            property_subtype_id: Some(Some(subtype)),
+            borrower_name: Some(Some(format!("Borrower {n}"))),
+            phone: Some(Some(format!("90000{n:05}"))),
+            address: Some(Some(format!("{n} Example Street, Sample City"))),
+            land_area: Some(Some(format!("{}", 1200 + n))),
+            assigned_to_user_id: Some(primary.map(|u| u.id.0)),
+            assignee_user_ids: Some(others),
+            site_visit_at: day(visit),
+            report_due_at: day(due),
+            fees: Some(Some(
+                zenops_domain::money::Money::from_paise(fees).to_string(),
+            )),
+            notes: Some(Some("Demo assignment".to_owned())),
+            override_on_leave: true,
+            ..AssignmentDraft::default()
+        };
+        let created = assignments.create(&admin_actor, draft).await?;
+        let id = created.assignment.id;
+        for step in path {
+            let change = AssignmentDraft {
+                status: Some((*step).to_owned()),
+                cancel_reason: (*step == "CANCELLED")
+                    .then(|| "Duplicate request from the branch".to_owned()),
+                ..AssignmentDraft::default()
+            };
+            assignments.update(&ops_actor, id, change).await?;
+        }
+        if *path.last().unwrap_or(&"") == "COMPLETED" {
+            let paid = AssignmentDraft {
+                is_paid: Some(true),
+                ..AssignmentDraft::default()
+            };
+            assignments.update(&admin_actor, id, paid).await?;
+        }
+        let task = TaskDraft {
+            title: Some("Site visit".to_owned()),
+            description: Some(Some("Inspect the property and take photographs".to_owned())),
+            status: Some(if n % 2 == 0 { "DOING" } else { "TODO" }.to_owned()),
+            assigned_to_user_id: Some(primary.map(|u| u.id.0)),
+            due_at: Some(Some(
+                now + Duration::days(i64::try_from(n % 4).unwrap_or(0)),
+            )),
+            override_on_leave: true,
+            ..TaskDraft::default()
+        };
+        tasks.create(&ops_actor, id, task).await?;
+        let text = match primary {
+            Some(p) => format!(
+                "Please prioritise this case @[{}]({})",
+                p.full_name.clone().unwrap_or_default(),
+                p.id.0
+            ),
+            None => "Please pick this case up.".to_owned(),
+        };
+        messages
+            .post(&ops_actor, id, &text, Vec::new(), n % 3 == 0)
+            .await?;
+    }
+    Ok(true)
+}

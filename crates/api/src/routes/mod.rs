@@ -1,7 +1,11 @@
 //! HTTP handlers, one module per area. Each registers its routes (and their OpenAPI
 //! operations) in `configure`.
 
+pub mod activity;
+pub mod assignments;
 pub mod auth;
+pub mod calendar;
 pub mod health;
 pub mod master;
 pub mod users;
+pub mod work;

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod assignments;
 mod auth;
 mod master;
 mod openapi;

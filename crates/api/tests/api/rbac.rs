@@ -17,6 +17,28 @@ pub enum Needs {
     /// Any signed-in user.
     SignedIn,
     Capability(Capability),
+    /// Row access to the fixture assignment: view-all roles; everyone else gets 404.
+    Row,
+    /// Row access and the capability (others with row access get 403).
+    RowAnd(Capability),
+}
+
+/// Records the RBAC test creates first, named in paths.
+#[derive(Clone, Copy)]
+pub struct Fixture {
+    pub assignment: i64,
+    pub task: i64,
+    pub message: i64,
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self {
+            assignment: 1,
+            task: 1,
+            message: 1,
+        }
+    }
 }
 
 pub struct Case {
@@ -24,7 +46,7 @@ pub struct Case {
     /// The path as the OpenAPI document names it.
     pub template: &'static str,
     /// The path requested.
-    pub path: &'static str,
+    pub path: String,
     pub body: Option<Value>,
     pub needs: Needs,
     /// The status an allowed caller gets.
@@ -34,7 +56,7 @@ pub struct Case {
 fn case(
     method: Method,
     template: &'static str,
-    path: &'static str,
+    path: impl Into<String>,
     body: Option<Value>,
     needs: Needs,
     allowed: u16,
@@ -42,7 +64,7 @@ fn case(
     Case {
         method,
         template,
-        path,
+        path: path.into(),
         body,
         needs,
         allowed,
@@ -84,7 +106,7 @@ fn master_cases(
 
 /// Every route the server answers, in an order where none disturbs a later one (sign-out
 /// last). The OpenAPI test checks this list against the document.
-pub fn every_endpoint() -> Vec<Case> {
+pub fn every_endpoint(f: Fixture) -> Vec<Case> {
     use Capability::*;
     let mut cases = vec![
         case(
@@ -251,6 +273,136 @@ pub fn every_endpoint() -> Vec<Case> {
         "/api/master/doc-templates/999999",
         ManageMasterData,
     ));
+    let a = f.assignment;
+    let signed_in = [
+        "/api/assignments",
+        "/api/assignments/with-due",
+        "/api/assignments/summary",
+        "/api/assignments/workload",
+        "/api/dashboard/overview",
+        "/api/tasks/my",
+        "/api/activities",
+        "/api/activity",
+        "/api/calendar/events",
+    ];
+    for path in signed_in {
+        cases.push(case(Method::GET, path, path, None, Needs::SignedIn, 200));
+    }
+    cases.extend([
+        case(
+            Method::POST,
+            "/api/assignments",
+            "/api/assignments",
+            Some(json!({})),
+            Needs::Capability(CreateAssignment),
+            422,
+        ),
+        case(
+            Method::GET,
+            "/api/assignments/{id}",
+            format!("/api/assignments/{a}"),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::PATCH,
+            "/api/assignments/{id}",
+            format!("/api/assignments/{a}"),
+            Some(json!({})),
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::GET,
+            "/api/assignments/{id}/detail",
+            format!("/api/assignments/{a}/detail"),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::GET,
+            "/api/assignments/{id}/tasks",
+            format!("/api/assignments/{a}/tasks"),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/assignments/{id}/tasks",
+            format!("/api/assignments/{a}/tasks"),
+            Some(json!({})),
+            Needs::Row,
+            422,
+        ),
+        case(
+            Method::PATCH,
+            "/api/assignments/{id}/tasks/{task_id}",
+            format!("/api/assignments/{a}/tasks/{}", f.task),
+            Some(json!({})),
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::DELETE,
+            "/api/assignments/{id}/tasks/{task_id}",
+            format!("/api/assignments/{a}/tasks/999999"),
+            None,
+            Needs::Row,
+            404,
+        ),
+        case(
+            Method::GET,
+            "/api/assignments/{id}/messages",
+            format!("/api/assignments/{a}/messages"),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/assignments/{id}/messages",
+            format!("/api/assignments/{a}/messages"),
+            Some(json!({"message": ""})),
+            Needs::Row,
+            422,
+        ),
+        case(
+            Method::POST,
+            "/api/assignments/{id}/messages/{message_id}/pin",
+            format!("/api/assignments/{a}/messages/{}/pin", f.message),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/assignments/{id}/messages/{message_id}/unpin",
+            format!("/api/assignments/{a}/messages/{}/unpin", f.message),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::DELETE,
+            "/api/assignments/{id}/messages/{message_id}",
+            format!("/api/assignments/{a}/messages/999999"),
+            None,
+            Needs::Row,
+            404,
+        ),
+        // Last but one: the ADMIN (the last caller) really deletes the fixture.
+        case(
+            Method::DELETE,
+            "/api/assignments/{id}",
+            format!("/api/assignments/{a}"),
+            None,
+            Needs::RowAnd(DeleteAssignmentDirect),
+            204,
+        ),
+    ]);
     cases.push(case(
         Method::POST,
         "/api/auth/logout",
@@ -269,6 +421,14 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
         (Needs::SignedIn, Some(_)) => case.allowed,
         (Needs::Capability(cap), Some(role)) if cap.granted_to(role) => case.allowed,
         (Needs::Capability(_), Some(_)) => 403,
+        (Needs::Row | Needs::RowAnd(_), Some(role))
+            if !Capability::ViewAllAssignments.granted_to(role) =>
+        {
+            404
+        }
+        (Needs::Row, Some(_)) => case.allowed,
+        (Needs::RowAnd(cap), Some(role)) if cap.granted_to(role) => case.allowed,
+        (Needs::RowAnd(_), Some(_)) => 403,
     }
 }
 
@@ -277,15 +437,39 @@ async fn every_endpoint_for_every_role() {
     let app = spawn_app().await;
     let mut callers: Vec<(String, Option<Role>, Option<String>)> =
         vec![("anonymous".into(), None, None)];
-    for (role, email) in EVERY_ROLE {
+    // The ADMIN goes last, so that a destructive case it is allowed runs after the others.
+    for (role, email) in EVERY_ROLE.iter().skip(1).chain(EVERY_ROLE.iter().take(1)) {
         callers.push((
-            role.to_owned(),
+            (*role).to_owned(),
             Some(role.parse().unwrap()),
             Some(app.login(email).await),
         ));
     }
+    let admin = app.login(ADMIN).await;
+    let body = crate::assignments::bank_case("RBAC");
+    let assignment = crate::assignments::create(&app, &admin, &body).await["id"]
+        .as_i64()
+        .unwrap();
+    let tasks = format!("/api/assignments/{assignment}/tasks");
+    let task = expect(
+        app.post(&tasks, &admin, &json!({"title": "Fixture"})).await,
+        201,
+    )
+    .await;
+    let messages = format!("/api/assignments/{assignment}/messages");
+    let message = expect(
+        app.post(&messages, &admin, &json!({"message": "Fixture"}))
+            .await,
+        201,
+    )
+    .await;
+    let fixture = Fixture {
+        assignment,
+        task: task["id"].as_i64().unwrap(),
+        message: message["id"].as_i64().unwrap(),
+    };
     let mut failures = Vec::new();
-    for case in every_endpoint() {
+    for case in every_endpoint(fixture) {
         for (name, role, token) in &callers {
             if matches!(case.needs, Needs::Public) && token.is_some() {
                 continue; // the same for everyone; once is enough (and keeps the throttle calm)
@@ -293,7 +477,7 @@ async fn every_endpoint_for_every_role() {
             let response = app
                 .request(
                     case.method.clone(),
-                    case.path,
+                    &case.path,
                     token.as_deref(),
                     case.body.as_ref(),
                 )

@@ -1,7 +1,14 @@
 //! SeaORM entities: the rows as stored. They never leave the infra crate.
 
+pub mod activity_logs;
+pub mod assignment_assignees;
+pub mod assignment_floors;
+pub mod assignment_messages;
+pub mod assignment_tasks;
+pub mod assignments;
 pub mod banks;
 pub mod branches;
+pub mod calendar_events;
 pub mod calendar_labels;
 pub mod clients;
 pub mod company_accounts;

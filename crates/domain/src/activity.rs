@@ -1,0 +1,163 @@
+//! The audit trail: who changed what, when. Entries are written in the same transaction
+//! as the change they describe.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::access::Actor;
+use crate::error::DomainResult;
+use crate::page::{Page, Paged};
+use crate::user::UserId;
+
+/// A value in an entry's payload; adapters store the payload as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PayloadValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Text(String),
+    Ints(Vec<i64>),
+}
+
+impl From<i64> for PayloadValue {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<bool> for PayloadValue {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<&str> for PayloadValue {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+
+impl From<String> for PayloadValue {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl<T: Into<PayloadValue>> From<Option<T>> for PayloadValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// An entry to record. `assignment_id` is `None` both for entries about no assignment and
+/// for the entries of an assignment being created (the adapter fills in its new id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityDraft {
+    pub kind: &'static str,
+    pub actor: Option<UserId>,
+    pub assignment_id: Option<i64>,
+    pub message: String,
+    pub payload: Vec<(&'static str, PayloadValue)>,
+}
+
+impl ActivityDraft {
+    pub fn new(kind: &'static str, actor: &Actor, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            actor: Some(actor.user_id),
+            assignment_id: None,
+            message: message.into(),
+            payload: Vec::new(),
+        }
+    }
+
+    pub fn on(mut self, assignment_id: i64) -> Self {
+        self.assignment_id = Some(assignment_id);
+        self
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl Into<PayloadValue>) -> Self {
+        self.payload.push((key, value.into()));
+        self
+    }
+}
+
+/// A recorded entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: i64,
+    pub kind: String,
+    pub actor_user_id: Option<UserId>,
+    pub assignment_id: Option<i64>,
+    pub message: Option<String>,
+    /// The payload as stored (a JSON object).
+    pub payload_json: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub assignment_id: Option<i64>,
+    pub actor_user_id: Option<UserId>,
+    pub kind: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// Whose entries a reader may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityScope {
+    Everything,
+    /// Their own entries and those on assignments they can access.
+    VisibleTo(UserId),
+}
+
+#[async_trait]
+pub trait ActivityRepository: Send + Sync {
+    async fn record(&self, entry: &ActivityDraft) -> DomainResult<()>;
+    async fn list(
+        &self,
+        filter: &ActivityFilter,
+        scope: ActivityScope,
+        page: Page,
+    ) -> DomainResult<Paged<Activity>>;
+}
+
+pub const ACTIVITY_LIST_DEFAULT: u64 = 100;
+pub const ACTIVITY_LIST_CAP: u64 = 500;
+
+/// Reading the trail: view-all roles see everything; others see their own entries and
+/// those on assignments they can access.
+#[derive(Clone)]
+pub struct ActivityService {
+    repo: std::sync::Arc<dyn ActivityRepository>,
+}
+
+impl ActivityService {
+    pub fn new(repo: std::sync::Arc<dyn ActivityRepository>) -> Self {
+        Self { repo }
+    }
+
+    pub fn scope(actor: &Actor) -> ActivityScope {
+        if actor.can(crate::access::Capability::ViewAllAssignments) {
+            ActivityScope::Everything
+        } else {
+            ActivityScope::VisibleTo(actor.user_id)
+        }
+    }
+
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: &ActivityFilter,
+        page: Page,
+    ) -> DomainResult<Paged<Activity>> {
+        self.repo.list(filter, Self::scope(actor), page).await
+    }
+
+    pub async fn record(&self, entry: &ActivityDraft) -> DomainResult<()> {
+        self.repo.record(entry).await
+    }
+}

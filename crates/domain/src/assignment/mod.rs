@@ -1,0 +1,14 @@
+//! Assignments: the valuation jobs everything else hangs off.
+
+mod code;
+mod lifecycle;
+mod model;
+mod service;
+
+pub use code::AssignmentCode;
+pub use lifecycle::{AssignmentStatus, Milestones, TRANSITIONS, Transition, Who, transition};
+pub use model::*;
+pub use service::{
+    AssignmentDraft, AssignmentService, AssignmentView, FloorDraft, LIST_CAP, LIST_DEFAULT,
+    sees_money,
+};

@@ -1,0 +1,793 @@
+//! The rules for creating, changing, listing and removing assignments.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::lifecycle::{AssignmentStatus, transition};
+use super::model::*;
+use crate::access::{Actor, Capability};
+use crate::activity::ActivityDraft;
+use crate::calendar::{CalendarEventType, EventDraft};
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::leave::LeaveCalendar;
+use crate::master::CaseType;
+use crate::money::Money;
+use crate::page::{Page, Paged};
+use crate::sla::{self, Due, FirmZone};
+use crate::user::UserId;
+
+pub const LIST_DEFAULT: u64 = 100;
+pub const LIST_CAP: u64 = 500;
+
+/// Fees and payment state are shown only to roles that handle money.
+pub fn sees_money(actor: &Actor) -> bool {
+    actor.can(Capability::ModifyMoney) || actor.can(Capability::ViewInvoices)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FloorDraft {
+    pub floor_name: String,
+    pub area: String,
+    pub order_index: Option<i32>,
+}
+
+/// A create or patch request as received: `None` leaves a field as it is (or at its
+/// default on create); for nullable fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct AssignmentDraft {
+    pub case_type: Option<String>,
+    pub service_line: Option<String>,
+    pub bank_id: Option<Option<i64>>,
+    pub branch_id: Option<Option<i64>>,
+    pub client_id: Option<Option<i64>>,
+    pub property_type_id: Option<Option<i64>>,
+    pub property_subtype_id: Option<Option<i64>>,
+    pub valuer_client_name: Option<Option<String>>,
+    pub borrower_name: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    pub land_area: Option<Option<String>>,
+    pub builtup_area: Option<Option<String>>,
+    pub status: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub assigned_to_user_id: Option<Option<i64>>,
+    pub assignee_user_ids: Option<Vec<i64>>,
+    pub site_visit_at: Option<Option<OffsetDateTime>>,
+    pub report_due_at: Option<Option<OffsetDateTime>>,
+    pub fees: Option<Option<String>>,
+    pub is_paid: Option<bool>,
+    pub notes: Option<Option<String>>,
+    pub floors: Option<Vec<FloorDraft>>,
+    /// Assign even though someone is on approved leave.
+    pub override_on_leave: bool,
+}
+
+/// An assignment as one caller may see it.
+#[derive(Debug, Clone)]
+pub struct AssignmentView {
+    pub assignment: Assignment,
+    pub due: Due,
+    /// Whether fees and payment state may be shown to this caller.
+    pub money_visible: bool,
+}
+
+#[derive(Clone)]
+pub struct AssignmentService {
+    repo: Arc<dyn AssignmentRepository>,
+    leave: Arc<dyn LeaveCalendar>,
+    clock: Arc<dyn Clock>,
+    zone: FirmZone,
+    code_prefix: String,
+}
+
+fn text(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.add(field, format!("must be at most {max} characters"));
+    }
+    Some(value)
+}
+
+/// `Some(new)` replaces, `None` keeps `old`.
+fn pick<T>(new: Option<T>, old: T) -> T {
+    new.unwrap_or(old)
+}
+
+fn positive_id(id: Option<i64>, field: &str, errors: &mut FieldErrors) -> Option<i64> {
+    match id {
+        Some(n) if n <= 0 => {
+            errors.add(field, "must be a positive id");
+            None
+        }
+        other => other,
+    }
+}
+
+impl AssignmentService {
+    pub fn new(
+        repo: Arc<dyn AssignmentRepository>,
+        leave: Arc<dyn LeaveCalendar>,
+        clock: Arc<dyn Clock>,
+        zone: FirmZone,
+        code_prefix: String,
+    ) -> Self {
+        Self {
+            repo,
+            leave,
+            clock,
+            zone,
+            code_prefix,
+        }
+    }
+
+    pub fn zone(&self) -> &FirmZone {
+        &self.zone
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    fn scope(actor: &Actor) -> AssignmentScope {
+        if actor.can(Capability::ViewAllAssignments) {
+            AssignmentScope::Everything
+        } else {
+            AssignmentScope::Involving(actor.user_id)
+        }
+    }
+
+    fn view(&self, actor: &Actor, assignment: Assignment, now: OffsetDateTime) -> AssignmentView {
+        let due = sla::assess(
+            assignment.fields.due_at,
+            assignment.fields.status.is_open(),
+            now,
+        );
+        AssignmentView {
+            assignment,
+            due,
+            money_visible: sees_money(actor),
+        }
+    }
+
+    /// The assignment, if the actor may see it. Work outside their scope is reported as
+    /// missing, so its existence is not revealed.
+    pub async fn load(&self, actor: &Actor, id: i64) -> DomainResult<Assignment> {
+        let assignment = self.repo.get(id).await?;
+        if actor.can(Capability::ViewAllAssignments) || assignment.involves(actor.user_id) {
+            Ok(assignment)
+        } else {
+            Err(DomainError::NotFound("Assignment"))
+        }
+    }
+
+    pub async fn get(&self, actor: &Actor, id: i64) -> DomainResult<AssignmentView> {
+        let assignment = self.load(actor, id).await?;
+        Ok(self.view(actor, assignment, self.clock.now()))
+    }
+
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        query: &AssignmentQuery,
+        page: Page,
+    ) -> DomainResult<Paged<AssignmentView>> {
+        let now = self.clock.now();
+        let rows = self.repo.list(query, Self::scope(actor), page).await?;
+        Ok(rows.map(|a| self.view(actor, a, now)))
+    }
+
+    pub async fn summary(&self, actor: &Actor) -> DomainResult<Summary> {
+        self.repo
+            .summary(Self::scope(actor), self.clock.now())
+            .await
+    }
+
+    pub async fn workload(&self, actor: &Actor) -> DomainResult<Vec<WorkloadRow>> {
+        let now = self.clock.now();
+        let mut rows = self.repo.workload(Self::scope(actor), now).await?;
+        let users: Vec<UserId> = rows.iter().filter_map(|r| r.user_id).collect();
+        let away = self
+            .leave
+            .on_leave(&users, self.zone.local_date(now))
+            .await?;
+        for row in &mut rows {
+            row.on_leave_today = row.user_id.is_some_and(|u| away.contains(&u));
+        }
+        // People who are in first, then the most overdue, the busiest, by name.
+        rows.sort_by(|a, b| {
+            a.on_leave_today
+                .cmp(&b.on_leave_today)
+                .then(b.overdue.cmp(&a.overdue))
+                .then(b.total_open.cmp(&a.total_open))
+                .then(a.user_name.cmp(&b.user_name))
+        });
+        Ok(rows)
+    }
+
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        draft: AssignmentDraft,
+    ) -> DomainResult<AssignmentView> {
+        actor.require(Capability::CreateAssignment)?;
+        let sets_money =
+            draft.fees.as_ref().is_some_and(Option::is_some) || draft.is_paid == Some(true);
+        if sets_money && !actor.can(Capability::ModifyMoney) {
+            return Err(DomainError::Forbidden(
+                "Setting fees or payment needs the modify_money capability".into(),
+            ));
+        }
+        let starts_pending = draft
+            .status
+            .as_deref()
+            .is_none_or(|s| s.parse::<AssignmentStatus>() == Ok(AssignmentStatus::Pending));
+        if !starts_pending {
+            return Err(DomainError::invalid(
+                "status",
+                "new assignments start as PENDING",
+            ));
+        }
+        let now = self.clock.now();
+        let override_on_leave = draft.override_on_leave;
+        let mut fields = self.merge(None, now, draft).await?;
+        if !override_on_leave {
+            self.check_leave(&fields_assignees(&fields), now).await?;
+        }
+        fields.assigned_at = fields.assigned_to.map(|_| now);
+        let activity = ActivityDraft::new("ASSIGNMENT_CREATED", actor, "Assignment {code} created")
+            .with("case_type", fields.case_type.as_str())
+            .with("status", fields.status.as_str())
+            .with(
+                "assignee_user_ids",
+                crate::activity::PayloadValue::Ints(ids(&fields_assignees(&fields))),
+            );
+        let write = AssignmentWrite {
+            events: desired_events("{code}", &fields),
+            activities: vec![activity],
+            fields,
+        };
+        let series = CodeSeries {
+            prefix: self.code_prefix.clone(),
+            year: self.zone.local_date(now).year(),
+        };
+        let created = self
+            .repo
+            .create(&series, actor.user_id, &write, now)
+            .await?;
+        Ok(self.view(actor, created, now))
+    }
+
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        draft: AssignmentDraft,
+    ) -> DomainResult<AssignmentView> {
+        let current = self.load(actor, id).await?;
+        let now = self.clock.now();
+        let before = &current.fields;
+        let override_on_leave = draft.override_on_leave;
+        let requested_status = match &draft.status {
+            Some(raw) => Some(
+                raw.parse::<AssignmentStatus>()
+                    .map_err(|m| DomainError::invalid("status", m))?,
+            ),
+            None => None,
+        };
+        let cancel_reason = draft.cancel_reason.clone();
+        let mut fields = self.merge(Some(before), current.created_at, draft).await?;
+        let mut activities = Vec::new();
+
+        if fields.fees != before.fees || fields.is_paid != before.is_paid {
+            if !actor.can(Capability::ModifyMoney) {
+                return Err(DomainError::Forbidden(
+                    "Changing fees or payment needs the modify_money capability".into(),
+                ));
+            }
+            activities.push(
+                ActivityDraft::new(
+                    "ASSIGNMENT_FINANCE_UPDATED",
+                    actor,
+                    "Fees or payment changed",
+                )
+                .with("fees", fields.fees.map(|f| f.to_string()))
+                .with("is_paid", fields.is_paid),
+            );
+        }
+
+        let (old_people, new_people) = (fields_assignees(before), fields_assignees(&fields));
+        if fields.assigned_to != before.assigned_to
+            || fields.additional_assignees != before.additional_assignees
+        {
+            actor.require(Capability::Reassign)?;
+            let newcomers: Vec<UserId> = new_people
+                .iter()
+                .filter(|u| !old_people.contains(u))
+                .copied()
+                .collect();
+            if !override_on_leave {
+                self.check_leave(&newcomers, now).await?;
+            }
+            if fields.assigned_to != before.assigned_to {
+                fields.assigned_at = fields.assigned_to.map(|_| now);
+                activities.push(
+                    ActivityDraft::new("ASSIGNMENT_REASSIGNED", actor, "Primary assignee changed")
+                        .with("assigned_to_user_id", fields.assigned_to.map(|u| u.0))
+                        .with("previous_user_id", before.assigned_to.map(|u| u.0)),
+                );
+            }
+            if fields.additional_assignees != before.additional_assignees {
+                activities.push(
+                    ActivityDraft::new("ASSIGNMENT_ASSIGNEES_UPDATED", actor, "Assignees changed")
+                        .with(
+                            "assignee_user_ids",
+                            crate::activity::PayloadValue::Ints(ids(&new_people)),
+                        ),
+                );
+            }
+        }
+
+        if let Some(to) = requested_status.filter(|to| *to != before.status) {
+            let (step, milestones) = transition(
+                actor,
+                before.status,
+                to,
+                before.milestones,
+                cancel_reason.as_deref(),
+                now,
+            )?;
+            fields.status = to;
+            fields.milestones = milestones;
+            fields.cancel_reason = match to {
+                AssignmentStatus::Cancelled => cancel_reason.map(|r| r.trim().to_owned()),
+                _ => None,
+            };
+            let mut entry = ActivityDraft::new(
+                step.activity,
+                actor,
+                format!("Status changed from {} to {to}", before.status),
+            )
+            .with("from", before.status.as_str())
+            .with("to", to.as_str());
+            if let Some(reason) = &fields.cancel_reason {
+                entry = entry.with("reason", reason.as_str());
+            }
+            activities.push(entry);
+        }
+
+        if fields.floors != before.floors {
+            activities.push(
+                ActivityDraft::new("ASSIGNMENT_FLOORS_UPDATED", actor, "Floors changed")
+                    .with(
+                        "floor_count",
+                        i64::try_from(fields.floors.len()).unwrap_or(i64::MAX),
+                    )
+                    .with("builtup_area", fields.builtup_area.map(|a| a.to_string())),
+            );
+        }
+        let changed = changed_details(before, &fields);
+        if !changed.is_empty() {
+            activities.push(
+                ActivityDraft::new(
+                    "ASSIGNMENT_UPDATED",
+                    actor,
+                    format!("Changed {}", changed.join(", ")),
+                )
+                .with(
+                    "fields",
+                    crate::activity::PayloadValue::Text(changed.join(",")),
+                ),
+            );
+        }
+        if activities.is_empty() {
+            // Nothing changed: nothing to write.
+            return Ok(self.view(actor, current, now));
+        }
+        let activities = activities.into_iter().map(|a| a.on(id)).collect();
+        let write = AssignmentWrite {
+            events: desired_events(&current.code, &fields),
+            activities,
+            fields,
+        };
+        let updated = self.repo.update(id, current.version, &write, now).await?;
+        Ok(self.view(actor, updated, now))
+    }
+
+    /// Removes an assignment from every list (it stays in the database for the record).
+    /// Only roles with `delete_assignment_direct` may; others will request it through an
+    /// approval once that exists.
+    pub async fn delete(&self, actor: &Actor, id: i64, reason: Option<&str>) -> DomainResult<()> {
+        let current = self.load(actor, id).await?;
+        actor.require(Capability::DeleteAssignmentDirect)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let entry = ActivityDraft::new(
+            "ASSIGNMENT_DELETED",
+            actor,
+            reason.unwrap_or("Assignment deleted"),
+        )
+        .on(id)
+        .with("assignment_code", current.code.as_str());
+        self.repo
+            .delete(id, current.version, actor.user_id, &entry, self.clock.now())
+            .await
+    }
+
+    async fn check_leave(&self, users: &[UserId], now: OffsetDateTime) -> DomainResult<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        match self
+            .leave
+            .first_on_leave(users, self.zone.local_date(now))
+            .await?
+        {
+            Some(conflict) => Err(DomainError::OnLeave(conflict)),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies a draft to the current fields (none on create), validating every field and
+    /// every reference, and derives the names and the SLA due time.
+    async fn merge(
+        &self,
+        current: Option<&AssignmentFields>,
+        created_at: OffsetDateTime,
+        d: AssignmentDraft,
+    ) -> DomainResult<AssignmentFields> {
+        let mut e = FieldErrors::new();
+        let case_type = match (d.case_type, current) {
+            (Some(raw), _) => e.check("case_type", raw.parse::<CaseType>()),
+            (None, Some(c)) => Some(c.case_type),
+            (None, None) => {
+                e.add("case_type", "is required");
+                None
+            }
+        };
+        let service_line = match (d.service_line, current) {
+            (Some(raw), _) => e.check("service_line", raw.parse::<ServiceLine>()),
+            (None, Some(c)) => Some(c.service_line),
+            (None, None) => Some(ServiceLine::Valuation),
+        };
+        let keep = |f: fn(&AssignmentFields) -> Option<i64>| current.and_then(f);
+        let bank_id = positive_id(pick(d.bank_id, keep(|c| c.bank_id)), "bank_id", &mut e);
+        let branch_id = positive_id(
+            pick(d.branch_id, keep(|c| c.branch_id)),
+            "branch_id",
+            &mut e,
+        );
+        let client_id = positive_id(
+            pick(d.client_id, keep(|c| c.client_id)),
+            "client_id",
+            &mut e,
+        );
+        let property_type_id = positive_id(
+            pick(d.property_type_id, keep(|c| c.property_type_id)),
+            "property_type_id",
+            &mut e,
+        );
+        let property_subtype_id = positive_id(
+            pick(d.property_subtype_id, keep(|c| c.property_subtype_id)),
+            "property_subtype_id",
+            &mut e,
+        );
+        let keep_text =
+            |f: fn(&AssignmentFields) -> &Option<String>| current.and_then(|c| f(c).clone());
+        let valuer_client_name = text(
+            pick(d.valuer_client_name, keep_text(|c| &c.valuer_client_name)),
+            "valuer_client_name",
+            255,
+            &mut e,
+        );
+        let borrower_name = text(
+            pick(d.borrower_name, keep_text(|c| &c.borrower_name)),
+            "borrower_name",
+            255,
+            &mut e,
+        );
+        let phone = text(pick(d.phone, keep_text(|c| &c.phone)), "phone", 50, &mut e);
+        let address = text(
+            pick(d.address, keep_text(|c| &c.address)),
+            "address",
+            2000,
+            &mut e,
+        );
+        let notes = text(
+            pick(d.notes, keep_text(|c| &c.notes)),
+            "notes",
+            10_000,
+            &mut e,
+        );
+        let area = |raw: Option<Option<String>>,
+                    old: Option<Area>,
+                    field: &str,
+                    e: &mut FieldErrors| match raw {
+            None => old,
+            Some(None) => None,
+            Some(Some(v)) if v.trim().is_empty() => None,
+            Some(Some(v)) => e.check(field, Area::parse_non_negative(&v)),
+        };
+        let land_area = area(
+            d.land_area,
+            current.and_then(|c| c.land_area),
+            "land_area",
+            &mut e,
+        );
+        let mut builtup_area = area(
+            d.builtup_area.clone(),
+            current.and_then(|c| c.builtup_area),
+            "builtup_area",
+            &mut e,
+        );
+        let floors = match d.floors {
+            None => current.map(|c| c.floors.clone()).unwrap_or_default(),
+            Some(drafts) => {
+                let mut floors = Vec::with_capacity(drafts.len());
+                for (i, f) in drafts.into_iter().enumerate() {
+                    let name = f.floor_name.trim().to_owned();
+                    if name.is_empty() || name.chars().count() > 100 {
+                        e.add(
+                            &format!("floors[{i}].floor_name"),
+                            "must be 1 to 100 characters",
+                        );
+                    }
+                    let area = e.check(&format!("floors[{i}].area"), Area::parse_positive(&f.area));
+                    let order_index = f
+                        .order_index
+                        .unwrap_or(i32::try_from(i).unwrap_or(i32::MAX));
+                    if let Some(area) = area {
+                        floors.push(Floor {
+                            floor_name: name,
+                            area,
+                            order_index,
+                        });
+                    }
+                }
+                floors.sort_by_key(|f| f.order_index);
+                // The built-up area is the floors' total when floors are given.
+                if !floors.is_empty() {
+                    builtup_area = Area::sum(floors.iter().map(|f| f.area));
+                } else if d.builtup_area.is_none() {
+                    builtup_area = None;
+                }
+                floors
+            }
+        };
+        let fees = match d.fees {
+            None => current.and_then(|c| c.fees),
+            Some(None) => None,
+            Some(Some(v)) if v.trim().is_empty() => None,
+            Some(Some(v)) => e.check(
+                "fees",
+                v.parse::<Money>().and_then(|m| {
+                    if m.paise() < 0 {
+                        Err("must not be negative".to_owned())
+                    } else {
+                        Ok(m)
+                    }
+                }),
+            ),
+        };
+        let is_paid = pick(d.is_paid, current.is_some_and(|c| c.is_paid));
+        let site_visit_at = pick(d.site_visit_at, current.and_then(|c| c.site_visit_at));
+        let report_due_at = pick(d.report_due_at, current.and_then(|c| c.report_due_at));
+
+        // People: the primary plus additional assignees; with no primary the first listed
+        // becomes primary.
+        let listed: Vec<UserId> = match &d.assignee_user_ids {
+            Some(list) => list.iter().map(|id| UserId(*id)).collect(),
+            None => current
+                .map(|c| c.additional_assignees.clone())
+                .unwrap_or_default(),
+        };
+        let mut assigned_to = pick(
+            d.assigned_to_user_id.map(|o| o.map(UserId)),
+            current.and_then(|c| c.assigned_to),
+        );
+        if assigned_to.is_none() && d.assignee_user_ids.is_some() {
+            assigned_to = listed.first().copied();
+        }
+        let additional: BTreeSet<UserId> = listed
+            .into_iter()
+            .filter(|u| Some(*u) != assigned_to)
+            .collect();
+        let additional_assignees: Vec<UserId> = additional.into_iter().collect();
+
+        // Case rules: bank work names a bank and its branch; other work a client.
+        if case_type == Some(CaseType::Bank) {
+            if bank_id.is_none() {
+                e.add("bank_id", "is required for BANK cases");
+            }
+            if branch_id.is_none() {
+                e.add("branch_id", "is required for BANK cases");
+            }
+        } else if case_type.is_some() && client_id.is_none() && valuer_client_name.is_none() {
+            e.add(
+                "client_id",
+                "a client or valuer_client_name is required for non-bank cases",
+            );
+        }
+        if property_subtype_id.is_some() && property_type_id.is_none() {
+            e.add("property_subtype_id", "needs property_type_id");
+        }
+
+        let people: Vec<UserId> = assigned_to
+            .iter()
+            .chain(additional_assignees.iter())
+            .copied()
+            .collect();
+        let refs = self
+            .repo
+            .references(&ReferenceIds {
+                bank_id,
+                branch_id,
+                client_id,
+                property_type_id,
+                property_subtype_id,
+                users: people.clone(),
+            })
+            .await?;
+        if bank_id.is_some() && refs.bank.is_none() {
+            e.add("bank_id", "no bank has this id");
+        }
+        match (&refs.branch, branch_id) {
+            (None, Some(_)) => e.add("branch_id", "no branch has this id"),
+            (Some((_, owner)), Some(_)) if Some(*owner) != bank_id => {
+                e.add("branch_id", "this branch belongs to another bank")
+            }
+            _ => {}
+        }
+        if client_id.is_some() && refs.client.is_none() {
+            e.add("client_id", "no client has this id");
+        }
+        if property_type_id.is_some() && refs.property_type.is_none() {
+            e.add("property_type_id", "no property type has this id");
+        }
+        match (&refs.property_subtype, property_subtype_id) {
+            (None, Some(_)) => e.add("property_subtype_id", "no property subtype has this id"),
+            (Some((_, owner)), Some(_)) if Some(*owner) != property_type_id => e.add(
+                "property_subtype_id",
+                "this subtype belongs to another property type",
+            ),
+            _ => {}
+        }
+        let inactive: Vec<String> = people
+            .iter()
+            .filter(|u| !refs.active_users.contains(u))
+            .map(|u| u.to_string())
+            .collect();
+        if !inactive.is_empty() {
+            e.add(
+                "assignee_user_ids",
+                format!("no active user has id {}", inactive.join(", ")),
+            );
+        }
+        e.into_result()?;
+        let (Some(case_type), Some(service_line)) = (case_type, service_line) else {
+            return Err(DomainError::unexpected("validated fields missing"));
+        };
+        let status = current.map_or(AssignmentStatus::Pending, |c| c.status);
+        let due_at = sla::due_time(&self.zone, created_at, site_visit_at, report_due_at);
+        Ok(AssignmentFields {
+            case_type,
+            service_line,
+            bank_name: refs.bank,
+            branch_name: refs.branch.map(|(name, _)| name),
+            valuer_client_name: valuer_client_name.or(refs.client),
+            property_type_name: refs.property_type,
+            property_subtype_name: refs.property_subtype.map(|(name, _)| name),
+            bank_id,
+            branch_id,
+            client_id,
+            property_type_id,
+            property_subtype_id,
+            borrower_name,
+            phone,
+            address,
+            land_area,
+            builtup_area,
+            status,
+            milestones: current.map(|c| c.milestones).unwrap_or_default(),
+            cancel_reason: current.and_then(|c| c.cancel_reason.clone()),
+            assigned_to,
+            additional_assignees,
+            assigned_at: current.and_then(|c| c.assigned_at),
+            site_visit_at,
+            report_due_at,
+            fees,
+            is_paid,
+            notes,
+            floors,
+            due_at,
+        })
+    }
+}
+
+fn ids(users: &[UserId]) -> Vec<i64> {
+    users.iter().map(|u| u.0).collect()
+}
+
+fn fields_assignees(fields: &AssignmentFields) -> Vec<UserId> {
+    fields
+        .assigned_to
+        .iter()
+        .chain(fields.additional_assignees.iter())
+        .copied()
+        .collect()
+}
+
+/// The names of plain detail fields that differ (people, status, money and floors have
+/// entries of their own).
+fn changed_details(a: &AssignmentFields, b: &AssignmentFields) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut note = |name: &'static str, differs: bool| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    note("case_type", a.case_type != b.case_type);
+    note("service_line", a.service_line != b.service_line);
+    note("bank_id", a.bank_id != b.bank_id);
+    note("branch_id", a.branch_id != b.branch_id);
+    note("client_id", a.client_id != b.client_id);
+    note(
+        "valuer_client_name",
+        a.valuer_client_name != b.valuer_client_name,
+    );
+    note("property_type_id", a.property_type_id != b.property_type_id);
+    note(
+        "property_subtype_id",
+        a.property_subtype_id != b.property_subtype_id,
+    );
+    note("borrower_name", a.borrower_name != b.borrower_name);
+    note("phone", a.phone != b.phone);
+    note("address", a.address != b.address);
+    note("land_area", a.land_area != b.land_area);
+    note(
+        "builtup_area",
+        a.builtup_area != b.builtup_area && a.floors == b.floors,
+    );
+    note("site_visit_date", a.site_visit_at != b.site_visit_at);
+    note("report_due_date", a.report_due_at != b.report_due_at);
+    note("notes", a.notes != b.notes);
+    changed
+}
+
+/// The SITE_VISIT and REPORT_DUE events the assignment should have. `code` may be the
+/// placeholder `{code}`, which the repository replaces with the new code on create.
+fn desired_events(code: &str, fields: &AssignmentFields) -> Vec<EventDraft> {
+    let people = fields_assignees(fields);
+    let event = |event_type, title: String, at: OffsetDateTime| EventDraft {
+        event_type,
+        title,
+        start_at: at,
+        end_at: at,
+        assigned_to: fields.assigned_to,
+        assigned_user_ids: people.clone(),
+    };
+    let mut events = Vec::new();
+    if let Some(at) = fields.site_visit_at {
+        events.push(event(
+            CalendarEventType::SiteVisit,
+            format!("Site Visit — {code}"),
+            at,
+        ));
+    }
+    if let Some(at) = fields.report_due_at {
+        events.push(event(
+            CalendarEventType::ReportDue,
+            format!("Report Due — {code}"),
+            at,
+        ));
+    }
+    events
+}

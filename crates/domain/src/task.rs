@@ -1,0 +1,672 @@
+//! Tasks on an assignment: small pieces of work with a status, an optional assignee and an
+//! optional due time. Every change is recorded in the activity trail in the same
+//! transaction as the change itself.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::access::{Actor, Capability};
+use crate::activity::{ActivityDraft, PayloadValue};
+use crate::assignment::AssignmentService;
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::leave::LeaveCalendar;
+use crate::user::{UserId, UserRepository};
+
+/// How many of "my tasks" a list returns when the caller names no limit.
+pub const MY_TASKS_DEFAULT: u64 = 100;
+/// The most "my tasks" one list returns.
+pub const MY_TASKS_CAP: u64 = 500;
+
+pub const TITLE_MIN_CHARS: usize = 2;
+pub const TITLE_MAX_CHARS: usize = 255;
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+pub const TEMPLATE_TYPE_MAX_CHARS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TaskStatus {
+    #[default]
+    Todo,
+    Doing,
+    Done,
+    Blocked,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 4] = [Self::Todo, Self::Doing, Self::Done, Self::Blocked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Todo => "TODO",
+            Self::Doing => "DOING",
+            Self::Done => "DONE",
+            Self::Blocked => "BLOCKED",
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TaskStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown task status '{s}' (TODO, DOING, DONE or BLOCKED)"))
+    }
+}
+
+/// A stored task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    pub assigned_to: Option<UserId>,
+    pub due_at: Option<OffsetDateTime>,
+    pub template_type: Option<String>,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Task {
+    /// The editable part of the task.
+    pub fn fields(&self) -> TaskFields {
+        TaskFields {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            status: self.status,
+            assigned_to: self.assigned_to,
+            due_at: self.due_at,
+            template_type: self.template_type.clone(),
+        }
+    }
+}
+
+/// What a create or an update writes: everything but identity, author and stamps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskFields {
+    pub title: String,
+    pub description: Option<String>,
+    pub status: TaskStatus,
+    pub assigned_to: Option<UserId>,
+    pub due_at: Option<OffsetDateTime>,
+    pub template_type: Option<String>,
+}
+
+impl TaskFields {
+    /// The names of the fields that differ, in a fixed order.
+    pub fn changed_from(&self, before: &TaskFields) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut note = |name: &'static str, differs: bool| {
+            if differs {
+                changed.push(name);
+            }
+        };
+        note("title", self.title != before.title);
+        note("description", self.description != before.description);
+        note("status", self.status != before.status);
+        note(
+            "assigned_to_user_id",
+            self.assigned_to != before.assigned_to,
+        );
+        note("due_at", self.due_at != before.due_at);
+        note("template_type", self.template_type != before.template_type);
+        changed
+    }
+}
+
+/// A create or patch request as received: `None` keeps a field (or takes its default on
+/// create); for nullable fields `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct TaskDraft {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub status: Option<String>,
+    pub assigned_to_user_id: Option<Option<i64>>,
+    pub due_at: Option<Option<OffsetDateTime>>,
+    pub template_type: Option<Option<String>>,
+    /// Assign even though the assignee is on approved leave today.
+    pub override_on_leave: bool,
+}
+
+/// One of the caller's tasks, with the assignment it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MyTask {
+    pub task: Task,
+    pub assignment_code: String,
+    pub assignment_status: String,
+    pub borrower_name: Option<String>,
+}
+
+/// Filters of the "my tasks" list.
+#[derive(Debug, Clone, Default)]
+pub struct MyTaskFilter {
+    /// Include DONE tasks (they are left out by default).
+    pub include_done: bool,
+    /// Only tasks with this status; naming one also lifts the default exclusion of DONE.
+    pub status: Option<TaskStatus>,
+    /// Only tasks due at or after this instant (tasks without a due time are left out).
+    pub due_from: Option<OffsetDateTime>,
+    /// Only tasks due at or before this instant (tasks without a due time are left out).
+    pub due_to: Option<OffsetDateTime>,
+}
+
+impl MyTaskFilter {
+    /// Whether DONE tasks are to be left out: unless asked for, or a status is named.
+    pub fn excludes_done(&self) -> bool {
+        !self.include_done && self.status.is_none()
+    }
+}
+
+#[async_trait]
+pub trait TaskRepository: Send + Sync {
+    /// The assignment's tasks, oldest first.
+    async fn list_for_assignment(&self, assignment_id: i64) -> DomainResult<Vec<Task>>;
+    /// The task, if it belongs to this assignment; otherwise `NotFound("Task")`.
+    async fn get(&self, assignment_id: i64, task_id: i64) -> DomainResult<Task>;
+    /// Stores a new task and records `activity`, in one transaction. The task's id is not
+    /// known before the insert, so the repository adds `task_id` to the activity's payload.
+    async fn create(
+        &self,
+        assignment_id: i64,
+        created_by: UserId,
+        fields: &TaskFields,
+        activity: &ActivityDraft,
+        at: OffsetDateTime,
+    ) -> DomainResult<Task>;
+    /// Writes `fields` and records `activity`, in one transaction; `NotFound("Task")` when
+    /// the task is gone.
+    async fn update(
+        &self,
+        task_id: i64,
+        fields: &TaskFields,
+        activity: &ActivityDraft,
+        at: OffsetDateTime,
+    ) -> DomainResult<Task>;
+    /// Removes the task and records `activity`, in one transaction; `NotFound("Task")` when
+    /// the task is already gone.
+    async fn delete(
+        &self,
+        task_id: i64,
+        activity: &ActivityDraft,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
+    /// Tasks assigned to `user` on live (not deleted) assignments, filtered as
+    /// [`MyTaskFilter`] says (DONE left out when [`MyTaskFilter::excludes_done`]), ordered by
+    /// due time ascending with tasks without one last, then newest first; at most `limit`.
+    async fn mine(
+        &self,
+        user: UserId,
+        filter: &MyTaskFilter,
+        limit: u64,
+    ) -> DomainResult<Vec<MyTask>>;
+}
+
+/// A title as stored: trimmed, 2 to 255 characters.
+pub fn validate_title(raw: &str) -> Result<String, String> {
+    let title = raw.trim();
+    let chars = title.chars().count();
+    if chars < TITLE_MIN_CHARS {
+        return Err(format!("must be at least {TITLE_MIN_CHARS} characters"));
+    }
+    if chars > TITLE_MAX_CHARS {
+        return Err(format!("must be at most {TITLE_MAX_CHARS} characters"));
+    }
+    Ok(title.to_owned())
+}
+
+/// Optional text as stored: trimmed, blank means none, at most `max` characters.
+fn optional_text(
+    raw: Option<String>,
+    field: &str,
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max {
+        errors.add(field, format!("must be at most {max} characters"));
+    }
+    Some(value)
+}
+
+/// Who may change a task: its creator, its current assignee, or anyone who sees all
+/// assignments.
+pub fn may_update(actor: &Actor, task: &Task) -> bool {
+    actor.can(Capability::ViewAllAssignments)
+        || task.created_by == actor.user_id
+        || task.assigned_to == Some(actor.user_id)
+}
+
+/// Who may delete a task: its creator, or anyone who sees all assignments.
+pub fn may_delete(actor: &Actor, task: &Task) -> bool {
+    actor.can(Capability::ViewAllAssignments) || task.created_by == actor.user_id
+}
+
+/// Whether the actor may hand a task to `newcomer` (a user other than the current assignee):
+/// taking it themself is always allowed, giving it to someone else needs `reassign`.
+pub fn may_assign(actor: &Actor, newcomer: UserId) -> bool {
+    newcomer == actor.user_id || actor.can(Capability::Reassign)
+}
+
+/// The user a draft newly names as assignee: set, not null, and not the current one.
+fn newly_named(current: Option<UserId>, draft: &TaskDraft) -> Option<UserId> {
+    match draft.assigned_to_user_id {
+        Some(Some(id)) if current != Some(UserId(id)) => Some(UserId(id)),
+        _ => None,
+    }
+}
+
+/// Applies a draft to the current fields (none on create), validating each one. Reference
+/// checks (does the assignee exist) are the service's.
+fn merge(current: Option<&TaskFields>, d: &TaskDraft, e: &mut FieldErrors) -> Option<TaskFields> {
+    let title = match (&d.title, current) {
+        (Some(raw), _) => e.check("title", validate_title(raw)),
+        (None, Some(c)) => Some(c.title.clone()),
+        (None, None) => {
+            e.add("title", "is required");
+            None
+        }
+    };
+    let description = match &d.description {
+        None => current.and_then(|c| c.description.clone()),
+        Some(raw) => optional_text(raw.clone(), "description", DESCRIPTION_MAX_CHARS, e),
+    };
+    let status = match (&d.status, current) {
+        (Some(raw), _) => e.check("status", raw.parse::<TaskStatus>()),
+        (None, Some(c)) => Some(c.status),
+        (None, None) => Some(TaskStatus::Todo),
+    };
+    let template_type = match &d.template_type {
+        None => current.and_then(|c| c.template_type.clone()),
+        Some(raw) => optional_text(raw.clone(), "template_type", TEMPLATE_TYPE_MAX_CHARS, e),
+    };
+    let assigned_to = match d.assigned_to_user_id {
+        None => current.and_then(|c| c.assigned_to),
+        Some(None) => None,
+        Some(Some(id)) => Some(UserId(id)),
+    };
+    let due_at = match d.due_at {
+        None => current.and_then(|c| c.due_at),
+        Some(value) => value,
+    };
+    Some(TaskFields {
+        title: title?,
+        description,
+        status: status?,
+        assigned_to,
+        due_at,
+        template_type,
+    })
+}
+
+#[derive(Clone)]
+pub struct TaskService {
+    tasks: Arc<dyn TaskRepository>,
+    assignments: AssignmentService,
+    users: Arc<dyn UserRepository>,
+    leave: Arc<dyn LeaveCalendar>,
+    clock: Arc<dyn Clock>,
+}
+
+impl TaskService {
+    pub fn new(
+        tasks: Arc<dyn TaskRepository>,
+        assignments: AssignmentService,
+        users: Arc<dyn UserRepository>,
+        leave: Arc<dyn LeaveCalendar>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            tasks,
+            assignments,
+            users,
+            leave,
+            clock,
+        }
+    }
+
+    /// The assignment's tasks, oldest first, if the actor may see the assignment.
+    pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Task>> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        self.tasks.list_for_assignment(assignment.id).await
+    }
+
+    /// One task of an assignment the actor may see.
+    pub async fn get(&self, actor: &Actor, assignment_id: i64, task_id: i64) -> DomainResult<Task> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        self.tasks.get(assignment.id, task_id).await
+    }
+
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        draft: TaskDraft,
+    ) -> DomainResult<Task> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        let now = self.clock.now();
+        let mut e = FieldErrors::new();
+        let fields = merge(None, &draft, &mut e);
+        let newcomer = newly_named(None, &draft);
+        if let Some(user) = newcomer {
+            self.check_assignee(user, &mut e).await?;
+        }
+        e.into_result()?;
+        let fields =
+            fields.ok_or_else(|| DomainError::unexpected("validated task fields missing"))?;
+        if let (Some(user), false) = (newcomer, draft.override_on_leave) {
+            self.check_leave(user, now).await?;
+        }
+        let activity = ActivityDraft::new(
+            "TASK_CREATED",
+            actor,
+            format!("Task created: {}", fields.title),
+        )
+        .on(assignment.id)
+        .with("title", fields.title.as_str());
+        self.tasks
+            .create(assignment.id, actor.user_id, &fields, &activity, now)
+            .await
+    }
+
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        task_id: i64,
+        draft: TaskDraft,
+    ) -> DomainResult<Task> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        let current = self.tasks.get(assignment.id, task_id).await?;
+        if !may_update(actor, &current) {
+            return Err(DomainError::Forbidden(
+                "Not permitted to modify this task".into(),
+            ));
+        }
+        let newcomer = newly_named(current.assigned_to, &draft);
+        if let Some(user) = newcomer
+            && !may_assign(actor, user)
+        {
+            return Err(DomainError::Forbidden(
+                "Not permitted to reassign tasks".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let before = current.fields();
+        let mut e = FieldErrors::new();
+        let fields = merge(Some(&before), &draft, &mut e);
+        if let Some(user) = newcomer {
+            self.check_assignee(user, &mut e).await?;
+        }
+        e.into_result()?;
+        let fields =
+            fields.ok_or_else(|| DomainError::unexpected("validated task fields missing"))?;
+        let changed = fields.changed_from(&before);
+        if changed.is_empty() {
+            // Nothing changed: nothing to write.
+            return Ok(current);
+        }
+        if let (Some(user), false) = (newcomer, draft.override_on_leave) {
+            self.check_leave(user, now).await?;
+        }
+        let activity = ActivityDraft::new(
+            "TASK_UPDATED",
+            actor,
+            format!("Task updated: {}", fields.title),
+        )
+        .on(assignment.id)
+        .with("task_id", current.id)
+        .with("fields", PayloadValue::Text(changed.join(",")));
+        self.tasks.update(current.id, &fields, &activity, now).await
+    }
+
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        task_id: i64,
+    ) -> DomainResult<()> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        let current = self.tasks.get(assignment.id, task_id).await?;
+        if !may_delete(actor, &current) {
+            return Err(DomainError::Forbidden(
+                "Not permitted to delete this task".into(),
+            ));
+        }
+        let activity = ActivityDraft::new(
+            "TASK_DELETED",
+            actor,
+            format!("Task deleted: {}", current.title),
+        )
+        .on(assignment.id)
+        .with("task_id", current.id);
+        self.tasks
+            .delete(current.id, &activity, self.clock.now())
+            .await
+    }
+
+    /// The caller's tasks on live assignments. A `limit` of 0 means the default; larger
+    /// than [`MY_TASKS_CAP`] is capped.
+    pub async fn mine(
+        &self,
+        actor: &Actor,
+        filter: &MyTaskFilter,
+        limit: u64,
+    ) -> DomainResult<Vec<MyTask>> {
+        if let (Some(from), Some(to)) = (filter.due_from, filter.due_to)
+            && to < from
+        {
+            return Err(DomainError::invalid(
+                "due_to",
+                "must not be before due_from",
+            ));
+        }
+        let limit = if limit == 0 {
+            MY_TASKS_DEFAULT
+        } else {
+            limit.min(MY_TASKS_CAP)
+        };
+        self.tasks.mine(actor.user_id, filter, limit).await
+    }
+
+    /// Records a field error unless the user exists and is active.
+    async fn check_assignee(&self, user: UserId, e: &mut FieldErrors) -> DomainResult<()> {
+        let active = match self.users.get(user).await {
+            Ok(found) => found.is_active,
+            Err(DomainError::NotFound(_)) => false,
+            Err(other) => return Err(other),
+        };
+        if !active {
+            e.add(
+                "assigned_to_user_id",
+                format!("no active user has id {user}"),
+            );
+        }
+        Ok(())
+    }
+
+    async fn check_leave(&self, user: UserId, now: OffsetDateTime) -> DomainResult<()> {
+        let today = self.assignments.zone().local_date(now);
+        match self.leave.first_on_leave(&[user], today).await? {
+            Some(conflict) => Err(DomainError::OnLeave(conflict)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{CapabilityOverrides, Role, Roles};
+
+    fn actor(id: i64, role: Role) -> Actor {
+        Actor::new(
+            UserId(id),
+            Roles::single(role),
+            &CapabilityOverrides::none(),
+        )
+    }
+
+    fn task(created_by: i64, assigned_to: Option<i64>) -> Task {
+        let at = OffsetDateTime::UNIX_EPOCH;
+        Task {
+            id: 1,
+            assignment_id: 7,
+            title: "Collect documents".into(),
+            description: None,
+            status: TaskStatus::Todo,
+            assigned_to: assigned_to.map(UserId),
+            due_at: None,
+            template_type: None,
+            created_by: UserId(created_by),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn status_parses_case_insensitively_and_round_trips() {
+        for status in TaskStatus::ALL {
+            assert_eq!(status.as_str().parse::<TaskStatus>(), Ok(status));
+            assert_eq!(
+                status.as_str().to_lowercase().parse::<TaskStatus>(),
+                Ok(status)
+            );
+        }
+        assert_eq!(" doing ".parse::<TaskStatus>(), Ok(TaskStatus::Doing));
+        let err = "finished".parse::<TaskStatus>().unwrap_err();
+        for name in ["TODO", "DOING", "DONE", "BLOCKED"] {
+            assert!(err.contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(validate_title("  Site photos  ").unwrap(), "Site photos");
+        assert_eq!(validate_title("ok").unwrap(), "ok");
+        assert!(validate_title(" a ").is_err());
+        assert!(validate_title("   ").is_err());
+        assert!(validate_title(&"x".repeat(255)).is_ok());
+        assert!(validate_title(&"x".repeat(256)).is_err());
+        // Characters, not bytes.
+        assert!(validate_title(&"é".repeat(255)).is_ok());
+    }
+
+    #[test]
+    fn creator_assignee_and_view_all_may_update() {
+        let t = task(1, Some(2));
+        assert!(may_update(&actor(1, Role::Employee), &t));
+        assert!(may_update(&actor(2, Role::FieldValuer), &t));
+        assert!(may_update(&actor(3, Role::OpsManager), &t));
+        assert!(!may_update(&actor(3, Role::Employee), &t));
+        assert!(!may_update(&actor(3, Role::AssistantValuer), &t));
+    }
+
+    #[test]
+    fn only_creator_and_view_all_may_delete() {
+        let t = task(1, Some(2));
+        assert!(may_delete(&actor(1, Role::Employee), &t));
+        assert!(!may_delete(&actor(2, Role::Employee), &t));
+        assert!(may_delete(&actor(3, Role::Finance), &t));
+    }
+
+    #[test]
+    fn handing_work_to_others_needs_reassign() {
+        assert!(may_assign(&actor(5, Role::Employee), UserId(5)));
+        assert!(!may_assign(&actor(5, Role::Employee), UserId(6)));
+        assert!(may_assign(&actor(5, Role::OpsManager), UserId(6)));
+        // Finance sees everything but may not reassign.
+        assert!(!may_assign(&actor(5, Role::Finance), UserId(6)));
+    }
+
+    #[test]
+    fn a_newly_named_assignee_is_a_different_non_null_user() {
+        let draft = |v: Option<Option<i64>>| TaskDraft {
+            assigned_to_user_id: v,
+            ..TaskDraft::default()
+        };
+        assert_eq!(newly_named(Some(UserId(2)), &draft(None)), None);
+        assert_eq!(newly_named(Some(UserId(2)), &draft(Some(None))), None);
+        assert_eq!(newly_named(Some(UserId(2)), &draft(Some(Some(2)))), None);
+        assert_eq!(
+            newly_named(Some(UserId(2)), &draft(Some(Some(3)))),
+            Some(UserId(3))
+        );
+        assert_eq!(newly_named(None, &draft(Some(Some(3)))), Some(UserId(3)));
+    }
+
+    #[test]
+    fn create_defaults_and_validates() {
+        let mut e = FieldErrors::new();
+        let draft = TaskDraft {
+            title: Some("  Visit site ".into()),
+            description: Some(Some("   ".into())),
+            ..TaskDraft::default()
+        };
+        let fields = merge(None, &draft, &mut e).unwrap();
+        assert!(e.is_empty());
+        assert_eq!(fields.title, "Visit site");
+        assert_eq!(fields.status, TaskStatus::Todo);
+        assert_eq!(fields.description, None);
+
+        let mut e = FieldErrors::new();
+        let draft = TaskDraft {
+            description: Some(Some("d".repeat(10_001))),
+            status: Some("later".into()),
+            template_type: Some(Some("t".repeat(101))),
+            ..TaskDraft::default()
+        };
+        assert!(merge(None, &draft, &mut e).is_none());
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["title", "description", "status", "template_type"]);
+    }
+
+    #[test]
+    fn patch_keeps_clears_and_reports_changes() {
+        let before = task(1, Some(2)).fields();
+        let mut e = FieldErrors::new();
+        let draft = TaskDraft {
+            status: Some("done".into()),
+            assigned_to_user_id: Some(None),
+            ..TaskDraft::default()
+        };
+        let after = merge(Some(&before), &draft, &mut e).unwrap();
+        assert!(e.is_empty());
+        assert_eq!(after.title, before.title);
+        assert_eq!(after.assigned_to, None);
+        assert_eq!(
+            after.changed_from(&before),
+            ["status", "assigned_to_user_id"]
+        );
+        assert!(before.changed_from(&before).is_empty());
+    }
+
+    #[test]
+    fn done_is_left_out_unless_asked_for() {
+        assert!(MyTaskFilter::default().excludes_done());
+        let with_done = MyTaskFilter {
+            include_done: true,
+            ..MyTaskFilter::default()
+        };
+        assert!(!with_done.excludes_done());
+        let by_status = MyTaskFilter {
+            status: Some(TaskStatus::Done),
+            ..MyTaskFilter::default()
+        };
+        assert!(!by_status.excludes_done());
+    }
+}

@@ -1,0 +1,26 @@
+//! Hand-written SQL for the few queries an ORM builder would only obscure (counters,
+//! aggregates). Written with `?` placeholders; PostgreSQL gets `$1, $2, …`.
+
+use sea_orm::{DbBackend, Statement, Value};
+
+use crate::{Database, DatabaseKind};
+
+pub(crate) fn statement(db: &Database, sql: &str, values: Vec<Value>) -> Statement {
+    match db.kind {
+        DatabaseKind::Sqlite => Statement::from_sql_and_values(DbBackend::Sqlite, sql, values),
+        DatabaseKind::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push('$');
+                    numbered.push_str(&n.to_string());
+                } else {
+                    numbered.push(c);
+                }
+            }
+            Statement::from_sql_and_values(DbBackend::Postgres, numbered, values)
+        }
+    }
+}
