@@ -125,6 +125,9 @@ pub trait ActivityRepository: Send + Sync {
     ) -> DomainResult<Paged<Activity>>;
 }
 
+/// Entry kinds whose payload holds amounts or payment state.
+pub const MONEY_ENTRIES: [&str; 1] = ["ASSIGNMENT_FINANCE_UPDATED"];
+
 pub const ACTIVITY_LIST_DEFAULT: u64 = 100;
 pub const ACTIVITY_LIST_CAP: u64 = 500;
 
@@ -154,7 +157,16 @@ impl ActivityService {
         filter: &ActivityFilter,
         page: Page,
     ) -> DomainResult<Paged<Activity>> {
-        self.repo.list(filter, Self::scope(actor), page).await
+        let mut entries = self.repo.list(filter, Self::scope(actor), page).await?;
+        // Entries whose payload carries money show it only to roles that handle money.
+        if !crate::assignment::sees_money(actor) {
+            for entry in &mut entries.items {
+                if MONEY_ENTRIES.contains(&entry.kind.as_str()) {
+                    entry.payload_json = "{}".to_owned();
+                }
+            }
+        }
+        Ok(entries)
     }
 
     pub async fn record(&self, entry: &ActivityDraft) -> DomainResult<()> {

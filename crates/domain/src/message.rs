@@ -15,6 +15,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::user::{UserId, UserRepository};
 
 pub const MESSAGE_MAX_CHARS: usize = 10_000;
+/// Each mention is checked against the people list; a bound keeps that small.
+pub const MAX_MENTIONS: usize = 50;
 
 /// A stored message.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +177,12 @@ impl MessageService {
         let assignment = self.assignments.load(actor, assignment_id).await?;
         let text = validate_text(text).map_err(|m| DomainError::invalid("message", m))?;
         let mentions = all_mentions(&mentions, &text);
+        if mentions.len() > MAX_MENTIONS {
+            return Err(DomainError::invalid(
+                "mentions",
+                format!("at most {MAX_MENTIONS} people can be mentioned"),
+            ));
+        }
         let mut unknown: Vec<String> = Vec::new();
         for user in &mentions {
             let active = match self.users.get(*user).await {

@@ -211,6 +211,7 @@ pub trait TaskRepository: Send + Sync {
     async fn mine(
         &self,
         user: UserId,
+        scope: crate::assignment::AssignmentScope,
         filter: &MyTaskFilter,
         limit: u64,
     ) -> DomainResult<Vec<MyTask>>;
@@ -480,7 +481,13 @@ impl TaskService {
         } else {
             limit.min(MY_TASKS_CAP)
         };
-        self.tasks.mine(actor.user_id, filter, limit).await
+        // Only tasks on work the caller can still open: a task outlives a reassignment.
+        let scope = if actor.can(Capability::ViewAllAssignments) {
+            crate::assignment::AssignmentScope::Everything
+        } else {
+            crate::assignment::AssignmentScope::Involving(actor.user_id)
+        };
+        self.tasks.mine(actor.user_id, scope, filter, limit).await
     }
 
     /// Records a field error unless the user exists and is active.

@@ -11,12 +11,13 @@ use zenops_domain::DomainResult;
 use zenops_domain::activity::{
     Activity, ActivityDraft, ActivityFilter, ActivityRepository, ActivityScope, PayloadValue,
 };
+use zenops_domain::assignment::AssignmentScope;
 use zenops_domain::page::{Page, Paged};
 use zenops_domain::user::UserId;
 
 use crate::entity::activity_logs;
 use crate::error::unexpected;
-use crate::{Database, SharedClock, assignments::involving, stored_time};
+use crate::{Database, SharedClock, assignments::scoped, stored_time};
 
 pub struct SeaActivityRepository {
     db: Database,
@@ -112,7 +113,7 @@ impl ActivityRepository for SeaActivityRepository {
             let visible = Query::select()
                 .column(crate::entity::assignments::Column::Id)
                 .from(crate::entity::assignments::Entity)
-                .cond_where(involving(user))
+                .cond_where(scoped(AssignmentScope::Involving(user)))
                 .to_owned();
             query = query.filter(
                 Condition::any()

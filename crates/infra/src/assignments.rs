@@ -3,11 +3,10 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, Func, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
-    Value,
+    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait, Value,
 };
 use time::OffsetDateTime;
 use zenops_domain::activity::ActivityDraft;
@@ -68,7 +67,8 @@ pub(crate) fn involving(user: UserId) -> Condition {
         .add(Expr::exists(linked))
 }
 
-fn scoped(scope: AssignmentScope) -> Condition {
+/// Live assignments the scope allows.
+pub(crate) fn scoped(scope: AssignmentScope) -> Condition {
     let live = Condition::all().add(Expr::col((assignments::Entity, A::DeletedAt)).is_null());
     match scope {
         AssignmentScope::Everything => live,
@@ -188,19 +188,32 @@ fn write_error(err: sea_orm::DbErr) -> DomainError {
     }
 }
 
-/// Replaces the assignment's additional assignees, floors and SITE_VISIT/REPORT_DUE events.
+/// Replaces the assignment's additional assignees, floors and SITE_VISIT/REPORT_DUE events
+/// (a `fresh` assignment has none to remove).
 async fn write_children(
     txn: &DatabaseTransaction,
+    fresh: bool,
     id: i64,
     code: &str,
     created_by: UserId,
     write: &AssignmentWrite,
     at: OffsetDateTime,
 ) -> Result<(), sea_orm::DbErr> {
-    assignment_assignees::Entity::delete_many()
-        .filter(assignment_assignees::Column::AssignmentId.eq(id))
-        .exec(txn)
-        .await?;
+    if !fresh {
+        assignment_assignees::Entity::delete_many()
+            .filter(assignment_assignees::Column::AssignmentId.eq(id))
+            .exec(txn)
+            .await?;
+        assignment_floors::Entity::delete_many()
+            .filter(assignment_floors::Column::AssignmentId.eq(id))
+            .exec(txn)
+            .await?;
+        calendar_events::Entity::delete_many()
+            .filter(calendar_events::Column::AssignmentId.eq(id))
+            .filter(calendar_events::Column::EventType.is_in(SYNCED_EVENTS.map(|t| t.as_str())))
+            .exec(txn)
+            .await?;
+    }
     if !write.fields.additional_assignees.is_empty() {
         let rows = write.fields.additional_assignees.iter().map(|user| {
             assignment_assignees::ActiveModel {
@@ -212,10 +225,6 @@ async fn write_children(
             .exec(txn)
             .await?;
     }
-    assignment_floors::Entity::delete_many()
-        .filter(assignment_floors::Column::AssignmentId.eq(id))
-        .exec(txn)
-        .await?;
     if !write.fields.floors.is_empty() {
         let rows = write
             .fields
@@ -238,7 +247,7 @@ async fn write_children(
 const SYNCED_EVENTS: [CalendarEventType; 2] =
     [CalendarEventType::SiteVisit, CalendarEventType::ReportDue];
 
-/// Makes the assignment's date events exactly `events`.
+/// Inserts the assignment's date events (the old ones are already gone).
 async fn sync_events(
     txn: &DatabaseTransaction,
     id: i64,
@@ -247,11 +256,6 @@ async fn sync_events(
     events: &[EventDraft],
     at: OffsetDateTime,
 ) -> Result<(), sea_orm::DbErr> {
-    calendar_events::Entity::delete_many()
-        .filter(calendar_events::Column::AssignmentId.eq(id))
-        .filter(calendar_events::Column::EventType.is_in(SYNCED_EVENTS.map(|t| t.as_str())))
-        .exec(txn)
-        .await?;
     if events.is_empty() {
         return Ok(());
     }
@@ -398,12 +402,16 @@ impl SeaAssignmentRepository {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let pattern = format!(
-                "%{}%",
-                text.to_lowercase().replace('%', "\\%").replace('_', "\\_")
-            );
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
             let like = |column: A| -> SimpleExpr {
-                Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone())
+                // An explicit escape character: PostgreSQL assumes `\` and SQLite has none.
+                Expr::expr(Func::lower(Expr::col(column)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
             };
             select = select.filter(
                 Condition::any()
@@ -412,6 +420,16 @@ impl SeaAssignmentRepository {
                     .add(like(A::Address)),
             );
         }
+        select
+    }
+
+    /// The list order, with the id as a tie-break so pages never repeat or skip rows.
+    /// (SQLite's indexes carry the rowid, so `(…, created_at)` indexes serve this order.)
+    fn sorted(
+        select: Select<assignments::Entity>,
+        query: &AssignmentQuery,
+    ) -> Select<assignments::Entity> {
+        let mut select = select;
         let column = match query.sort {
             SortKey::CreatedAt => A::CreatedAt,
             SortKey::UpdatedAt => A::UpdatedAt,
@@ -428,7 +446,17 @@ impl SeaAssignmentRepository {
         } else {
             sea_orm::Order::Asc
         };
-        select = select.order_by(column, order.clone());
+        // Rows without the value come last either way, on both databases (their defaults
+        // differ).
+        let nullable = matches!(
+            query.sort,
+            SortKey::SiteVisitAt | SortKey::ReportDueAt | SortKey::BorrowerName
+        );
+        select = if nullable {
+            select.order_by_with_nulls(column, order.clone(), NullOrdering::Last)
+        } else {
+            select.order_by(column, order.clone())
+        };
         if query.sort == SortKey::AssignmentCode {
             select = select.order_by(A::CodeNumber, order.clone());
         }
@@ -484,7 +512,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
         };
         apply(&mut row, &write.fields, at);
         let saved = row.insert(&txn).await.map_err(write_error)?;
-        write_children(&txn, saved.id, &code, created_by, write, at)
+        write_children(&txn, true, saved.id, &code, created_by, write, at)
             .await
             .map_err(write_error)?;
         record_all(&txn, &write.activities, Some(saved.id), Some(&code), at)
@@ -540,9 +568,17 @@ impl AssignmentRepository for SeaAssignmentRepository {
             .map_err(unexpected)?
             .ok_or(DomainError::NotFound("Assignment"))?;
         let created_by = UserId(saved.created_by_user_id);
-        write_children(&txn, id, &saved.assignment_code, created_by, write, at)
-            .await
-            .map_err(write_error)?;
+        write_children(
+            &txn,
+            false,
+            id,
+            &saved.assignment_code,
+            created_by,
+            write,
+            at,
+        )
+        .await
+        .map_err(write_error)?;
         record_all(
             &txn,
             &write.activities,
@@ -604,12 +640,17 @@ impl AssignmentRepository for SeaAssignmentRepository {
         page: Page,
     ) -> DomainResult<Paged<Assignment>> {
         let select = self.filtered(query, scope);
-        let total = select
+        // Counted on its own: no ordering, no columns, so the database only counts.
+        let total: Option<i64> = select
             .clone()
-            .count(&self.db.conn)
+            .select_only()
+            .column_as(Expr::col((assignments::Entity, A::Id)).count(), "n")
+            .into_tuple()
+            .one(&self.db.conn)
             .await
             .map_err(unexpected)?;
-        let rows = select
+        let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
+        let rows = Self::sorted(select, query)
             .offset(page.skip)
             .limit(page.limit)
             .all(&self.db.conn)

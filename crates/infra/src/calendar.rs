@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use zenops_domain::assignment::AssignmentScope;
 use zenops_domain::calendar::{CalendarEvent, CalendarRepository, EventQuery, EventScope};
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
-use crate::assignments::involving;
+use crate::assignments::scoped;
 use crate::entity::{assignments, calendar_events};
 use crate::error::unexpected;
 use crate::{Database, stored_time};
@@ -59,7 +60,7 @@ impl CalendarRepository for SeaCalendarRepository {
             let visible = Query::select()
                 .column(assignments::Column::Id)
                 .from(assignments::Entity)
-                .cond_where(involving(user))
+                .cond_where(scoped(AssignmentScope::Involving(user)))
                 .to_owned();
             select = select.filter(
                 Condition::any()

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 use zenops_domain::activity::ActivityDraft;
+use zenops_domain::assignment::AssignmentScope;
 use zenops_domain::task::{MyTask, MyTaskFilter, Task, TaskFields, TaskRepository, TaskStatus};
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
@@ -242,6 +243,7 @@ impl TaskRepository for SeaTaskRepository {
     async fn mine(
         &self,
         user: UserId,
+        scope: AssignmentScope,
         filter: &MyTaskFilter,
         limit: u64,
     ) -> DomainResult<Vec<MyTask>> {
@@ -251,7 +253,7 @@ impl TaskRepository for SeaTaskRepository {
             .column_as(assignments::Column::Status, "assignment_status")
             .column_as(assignments::Column::BorrowerName, "borrower_name")
             .filter(T::AssignedToUserId.eq(user.0))
-            .filter(assignments::Column::DeletedAt.is_null());
+            .filter(crate::assignments::scoped(scope));
         if let Some(status) = filter.status {
             select = select.filter(T::Status.eq(status.as_str()));
         }

@@ -41,6 +41,18 @@ fn page(limit: Option<i64>, skip: Option<i64>) -> ApiResult<Page> {
     Page::parse(limit, skip, USER_LIST_CAP, USER_LIST_CAP).map_err(ApiError::BadRequest)
 }
 
+/// A user with their open work, as the personnel page reads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserListItem {
+    #[serde(flatten)]
+    pub user: UserRead,
+    /// Open assignments where they are the primary or an additional assignee.
+    pub open_assignments: u64,
+    /// Of those, how many are overdue.
+    pub overdue_assignments: u64,
+    pub on_leave_today: bool,
+}
+
 /// A colleague, with just what is needed to pick one.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DirectoryEntry {
@@ -113,12 +125,12 @@ fn pairs(map: BTreeMap<String, bool>) -> Vec<(String, bool)> {
     map.into_iter().collect()
 }
 
-/// Every user (needs `manage_users`), oldest first.
+/// Every user (needs `manage_users`), oldest first, with their open and overdue work.
 #[utoipa::path(
     tag = "users",
     params(UserListQuery),
     responses(
-        (status = 200, body = Vec<UserRead>, headers(("X-Total-Count" = i64, description = "Users matching"))),
+        (status = 200, body = Vec<UserListItem>, headers(("X-Total-Count" = i64, description = "Users matching"))),
         AuthErrors
     ),
     security(("bearer" = []))
@@ -138,11 +150,19 @@ async fn list_users(
         role,
         by_name: false,
     };
-    let users = state
-        .users
-        .list(&caller.actor, &filter, page(query.limit, query.skip)?)
-        .await?;
-    Ok(listing(users.map(|u| UserRead::from(&u))))
+    let window = page(query.limit, query.skip)?;
+    let users = state.users.list(&caller.actor, &filter, window).await?;
+    // One aggregate query for everyone's open work, not one per user.
+    let workload = state.assignments.workload(&caller.actor).await?;
+    Ok(listing(users.map(|u| {
+        let work = workload.iter().find(|w| w.user_id == Some(u.id));
+        UserListItem {
+            open_assignments: work.map_or(0, |w| w.total_open),
+            overdue_assignments: work.map_or(0, |w| w.overdue),
+            on_leave_today: work.is_some_and(|w| w.on_leave_today),
+            user: UserRead::from(&u),
+        }
+    })))
 }
 
 /// Colleagues by name, for any signed-in user (assignee pickers, mentions).

@@ -1061,3 +1061,163 @@ async fn the_trail_is_filtered_and_scoped() {
     .await;
     assert!(none.as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_personnel_list_counts_open_and_overdue_work() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let field = app.user_id(&admin, FIELD).await;
+    let mut late = bank_case("Late");
+    late["report_due_date"] = json!(in_days(-2));
+    late["assigned_to_user_id"] = json!(field);
+    create(&app, &admin, &late).await;
+    let users = expect(app.get("/api/auth/users", &admin).await, 200).await;
+    let row = |email: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()
+            .clone()
+    };
+    let f = row(FIELD);
+    assert_eq!(
+        (
+            f["open_assignments"].as_u64(),
+            f["overdue_assignments"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(f["on_leave_today"], false);
+    assert_eq!(row(OPS)["open_assignments"], 0);
+}
+
+#[tokio::test]
+async fn money_stays_hidden_in_the_trail_filters_and_answers() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let field_token = app.login(FIELD).await;
+    let field = app.user_id(&admin, FIELD).await;
+    let mut body = bank_case("Paid one");
+    body["assigned_to_user_id"] = json!(field);
+    let paid = create(&app, &admin, &body).await["id"].as_i64().unwrap();
+    body["borrower_name"] = json!("Unpaid one");
+    let unpaid = create(&app, &admin, &body).await["id"].as_i64().unwrap();
+    let path = format!("/api/assignments/{paid}");
+    expect(
+        app.patch(
+            &path,
+            &finance,
+            &json!({"fees": "7500.50", "is_paid": true}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    // The trail shows the change to everyone who can see the work, the amounts only to
+    // money roles.
+    let entry = |token: String| {
+        let app = &app;
+        async move {
+            let rows = expect(
+                app.get(
+                    &format!("/api/activity?assignment_id={paid}&type=ASSIGNMENT_FINANCE_UPDATED"),
+                    &token,
+                )
+                .await,
+                200,
+            )
+            .await;
+            rows[0]["payload_json"].clone()
+        }
+    };
+    assert_eq!(
+        entry(admin.clone()).await,
+        json!({"fees": "7500.50", "is_paid": true})
+    );
+    assert_eq!(entry(field_token.clone()).await, json!({}));
+    let detail = expect(app.get(&format!("{path}/detail"), &field_token).await, 200).await;
+    assert!(!detail["timeline"].to_string().contains("7500"));
+
+    // Filtering by payment is ignored for them rather than answering the question.
+    let filtered = expect(
+        app.get("/api/assignments?is_paid=true", &field_token).await,
+        200,
+    )
+    .await;
+    assert_eq!(ids(&filtered), BTreeSet::from([paid, unpaid]));
+    // Sending money fields is refused whatever their current value.
+    let ops = app.login(OPS).await;
+    expect(
+        app.patch(
+            &format!("/api/assignments/{unpaid}"),
+            &ops,
+            &json!({"is_paid": false}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(app.patch(&path, &ops, &json!({"is_paid": true})).await, 403).await;
+}
+
+#[tokio::test]
+async fn tasks_follow_access_and_search_treats_wildcards_literally() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let field = app.user_id(&admin, FIELD).await;
+    let assistant = app.user_id(&admin, ASSISTANT).await;
+    let mut body = bank_case("50% Owner");
+    body["assigned_to_user_id"] = json!(field);
+    let id = create(&app, &admin, &body).await["id"].as_i64().unwrap();
+    create(&app, &admin, &bank_case("Five Hundred Owner")).await;
+    let tasks = format!("/api/assignments/{id}/tasks");
+    expect(
+        app.post(
+            &tasks,
+            &admin,
+            &json!({"title": "Measure", "assigned_to_user_id": field}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let field_token = app.login(FIELD).await;
+    assert_eq!(
+        expect(app.get("/api/tasks/my", &field_token).await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Once the work moves to someone else, its tasks leave the old assignee's list.
+    expect(
+        app.patch(
+            &format!("/api/assignments/{id}"),
+            &admin,
+            &json!({"assigned_to_user_id": assistant}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        expect(app.get("/api/tasks/my", &field_token).await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let found = expect(app.get("/api/assignments?search=50%25", &admin).await, 200).await;
+    assert_eq!(ids(&found), BTreeSet::from([id]));
+    let none = expect(app.get("/api/assignments?search=_0", &admin).await, 200).await;
+    assert!(
+        none.as_array().unwrap().is_empty(),
+        "underscore is not a wildcard"
+    );
+}

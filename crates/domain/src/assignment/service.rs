@@ -20,6 +20,9 @@ use crate::sla::{self, Due, FirmZone};
 use crate::user::UserId;
 
 pub const LIST_DEFAULT: u64 = 100;
+/// Bounds on the lists an assignment carries, so no request can ask for a huge write.
+pub const MAX_FLOORS: usize = 100;
+pub const MAX_ASSIGNEES: usize = 50;
 pub const LIST_CAP: u64 = 500;
 
 /// Fees and payment state are shown only to roles that handle money.
@@ -182,7 +185,12 @@ impl AssignmentService {
         page: Page,
     ) -> DomainResult<Paged<AssignmentView>> {
         let now = self.clock.now();
-        let rows = self.repo.list(query, Self::scope(actor), page).await?;
+        // Filtering by payment state would reveal it: only money roles may.
+        let mut query = query.clone();
+        if !sees_money(actor) {
+            query.is_paid = None;
+        }
+        let rows = self.repo.list(&query, Self::scope(actor), page).await?;
         Ok(rows.map(|a| self.view(actor, a, now)))
     }
 
@@ -285,15 +293,18 @@ impl AssignmentService {
             None => None,
         };
         let cancel_reason = draft.cancel_reason.clone();
+        // Sending money fields at all needs the capability: answering by whether the value
+        // changed would reveal it.
+        if (draft.fees.is_some() || draft.is_paid.is_some()) && !actor.can(Capability::ModifyMoney)
+        {
+            return Err(DomainError::Forbidden(
+                "Changing fees or payment needs the modify_money capability".into(),
+            ));
+        }
         let mut fields = self.merge(Some(before), current.created_at, draft).await?;
         let mut activities = Vec::new();
 
         if fields.fees != before.fees || fields.is_paid != before.is_paid {
-            if !actor.can(Capability::ModifyMoney) {
-                return Err(DomainError::Forbidden(
-                    "Changing fees or payment needs the modify_money capability".into(),
-                ));
-            }
             activities.push(
                 ActivityDraft::new(
                     "ASSIGNMENT_FINANCE_UPDATED",
@@ -482,8 +493,16 @@ impl AssignmentService {
         );
         let keep_text =
             |f: fn(&AssignmentFields) -> &Option<String>| current.and_then(|c| f(c).clone());
+        // The client's name is a copy of the client's, unless typed: a new client brings its
+        // own name rather than keeping the old one.
+        let client_changed = current.is_some_and(|c| c.client_id != client_id);
+        let kept_name = if client_changed {
+            None
+        } else {
+            keep_text(|c| &c.valuer_client_name)
+        };
         let valuer_client_name = text(
-            pick(d.valuer_client_name, keep_text(|c| &c.valuer_client_name)),
+            pick(d.valuer_client_name, kept_name),
             "valuer_client_name",
             255,
             &mut e,
@@ -530,6 +549,10 @@ impl AssignmentService {
         );
         let floors = match d.floors {
             None => current.map(|c| c.floors.clone()).unwrap_or_default(),
+            Some(drafts) if drafts.len() > MAX_FLOORS => {
+                e.add("floors", format!("at most {MAX_FLOORS} floors"));
+                Vec::new()
+            }
             Some(drafts) => {
                 let mut floors = Vec::with_capacity(drafts.len());
                 for (i, f) in drafts.into_iter().enumerate() {
@@ -589,11 +612,18 @@ impl AssignmentService {
                 .map(|c| c.additional_assignees.clone())
                 .unwrap_or_default(),
         };
+        if listed.len() > MAX_ASSIGNEES {
+            e.add(
+                "assignee_user_ids",
+                format!("at most {MAX_ASSIGNEES} people"),
+            );
+        }
         let mut assigned_to = pick(
             d.assigned_to_user_id.map(|o| o.map(UserId)),
             current.and_then(|c| c.assigned_to),
         );
-        if assigned_to.is_none() && d.assignee_user_ids.is_some() {
+        // Work with people on it always has a primary assignee: the first listed.
+        if assigned_to.is_none() {
             assigned_to = listed.first().copied();
         }
         let additional: BTreeSet<UserId> = listed
@@ -660,9 +690,12 @@ impl AssignmentService {
             ),
             _ => {}
         }
+        // Only people being added must be active: a colleague who has left does not block
+        // edits to work they were on.
+        let already: Vec<UserId> = current.map(fields_assignees).unwrap_or_default();
         let inactive: Vec<String> = people
             .iter()
-            .filter(|u| !refs.active_users.contains(u))
+            .filter(|u| !already.contains(u) && !refs.active_users.contains(u))
             .map(|u| u.to_string())
             .collect();
         if !inactive.is_empty() {
