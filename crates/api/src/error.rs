@@ -180,3 +180,66 @@ pub enum WriteErrors {
     #[response(status = 422)]
     Unprocessable(ErrorBody),
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::MessageBody;
+    use time::macros::date;
+    use zenops_domain::leave::LeaveConflict;
+    use zenops_domain::user::UserId;
+
+    use super::*;
+
+    fn body_of(err: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = err.error_response();
+        let status = response.status();
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        (status, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+
+    #[test]
+    fn an_assignee_on_leave_gets_the_object_the_frontend_reads() {
+        let conflict = LeaveConflict {
+            user_id: UserId(6),
+            leave_start: date!(2026 - 11 - 23),
+            leave_end: date!(2026 - 11 - 25),
+        };
+        let (status, body) = body_of(ApiError::Domain(DomainError::OnLeave(conflict)));
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "assignee_on_leave");
+        assert_eq!(body["detail"]["user_id"], 6);
+        assert_eq!(body["detail"]["leave_start"], "2026-11-23");
+        assert_eq!(body["detail"]["leave_end"], "2026-11-25");
+        assert!(
+            body["detail"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("leave"))
+        );
+    }
+
+    #[test]
+    fn internal_faults_say_nothing_internal() {
+        let (status, body) = body_of(ApiError::Domain(DomainError::unexpected(
+            "relation \"users\" does not exist",
+        )));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal_error");
+        assert!(!body.to_string().contains("relation"));
+    }
+
+    #[test]
+    fn throttling_says_when_to_come_back() {
+        let response = ApiError::Domain(DomainError::Throttled {
+            retry_after_secs: 42,
+        })
+        .error_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("42")
+        );
+    }
+}
