@@ -30,10 +30,11 @@ fmt:
 ci:
     bash .ci/run
 
-# Note: the zenops-bench binary arrives with the assignments work.
-# The assignment-list benchmark; arguments go to the bench binary
+# The assignment benchmark on SQLite and PostgreSQL (builds the release server first);
+# arguments go to zenops-bench, e.g. `just bench --databases sqlite --seconds 5`
 bench *ARGS:
-    cargo run --release -p zenops-bench -- "$@"
+    cargo build --release -p zenops-api
+    cargo run --release -p zenops-bench -- {{ARGS}}
 
 # Apply pending migrations and exit
 migrate:
