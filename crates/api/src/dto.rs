@@ -158,6 +158,25 @@ pub fn listing<T: Serialize>(page: Paged<T>) -> actix_web::HttpResponse {
         .json(page.items)
 }
 
+/// An optional RFC 3339 timestamp from a query string; empty means absent.
+pub fn query_instant(
+    value: &Option<String>,
+    name: &str,
+) -> crate::error::ApiResult<Option<OffsetDateTime>> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                crate::error::ApiError::BadRequest(format!(
+                    "{name}: '{v}' is not an RFC 3339 timestamp"
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// `{"id": …}` path parameter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]

@@ -10,7 +10,7 @@ use zenops_domain::activity::{ACTIVITY_LIST_CAP, ACTIVITY_LIST_DEFAULT, Activity
 use zenops_domain::page::Page;
 use zenops_domain::user::UserId;
 
-use crate::dto::{listing, timestamp};
+use crate::dto::{listing, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -63,18 +63,6 @@ pub struct ActivityQuery {
     pub skip: Option<i64>,
 }
 
-fn instant(value: &Option<String>, name: &str) -> ApiResult<Option<OffsetDateTime>> {
-    value
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| {
-            OffsetDateTime::parse(v.trim(), &time::format_description::well_known::Rfc3339).map_err(
-                |_| ApiError::BadRequest(format!("{name}: '{v}' is not an RFC 3339 timestamp")),
-            )
-        })
-        .transpose()
-}
-
 async fn respond(
     state: &AppState,
     caller: &Authenticated,
@@ -88,8 +76,8 @@ async fn respond(
             .clone()
             .or(q.kind.clone())
             .filter(|k| !k.trim().is_empty()),
-        from: instant(&q.created_from, "created_from")?,
-        to: instant(&q.created_to, "created_to")?,
+        from: query_instant(&q.created_from, "created_from")?,
+        to: query_instant(&q.created_to, "created_to")?,
         oldest_first: false,
     };
     let page = Page::parse(q.limit, q.skip, ACTIVITY_LIST_DEFAULT, ACTIVITY_LIST_CAP)

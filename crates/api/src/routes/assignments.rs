@@ -15,7 +15,7 @@ use zenops_domain::page::Page;
 use zenops_domain::sla::{Due, DueState, FirmZone};
 use zenops_domain::user::UserId;
 
-use crate::dto::{IdPath, lenient_nullable_id, listing, nullable, timestamp};
+use crate::dto::{IdPath, lenient_nullable_id, listing, nullable, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::routes::activity::ActivityRead;
 use crate::routes::work::{MessageRead, TaskRead};
@@ -438,16 +438,6 @@ fn parse_enum<T>(
         .transpose()
 }
 
-fn parse_time(value: &Option<String>, name: &str) -> ApiResult<Option<OffsetDateTime>> {
-    given(value)
-        .map(|v| {
-            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::BadRequest(format!("{name}: '{v}' is not an RFC 3339 timestamp"))
-            })
-        })
-        .transpose()
-}
-
 impl ListQuery {
     fn query(&self, me: UserId) -> ApiResult<(AssignmentQuery, Page)> {
         let completion = match given(&self.completion).map(str::to_uppercase).as_deref() {
@@ -486,8 +476,8 @@ impl ListQuery {
                 .unwrap_or(false)
                 .then_some(me),
             is_paid: parse_param::<bool>(&self.is_paid, "is_paid")?,
-            created_from: parse_time(&self.created_from, "created_from")?,
-            created_to: parse_time(&self.created_to, "created_to")?,
+            created_from: query_instant(&self.created_from, "created_from")?,
+            created_to: query_instant(&self.created_to, "created_to")?,
             search: given(&self.search).or(given(&self.q)).map(str::to_owned),
             sort: parse_enum(&self.sort_by, "sort_by", str::parse)?.unwrap_or_default(),
             descending,

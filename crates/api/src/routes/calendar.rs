@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::calendar::{CalendarEvent, CalendarEventType, EventQuery};
 use zenops_domain::user::UserId;
 
-use crate::dto::timestamp;
+use crate::dto::{query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -75,19 +75,6 @@ pub struct EventsQuery {
     pub assigned_to_user_id: Option<i64>,
 }
 
-fn instant(value: &Option<String>, name: &str) -> ApiResult<Option<OffsetDateTime>> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::BadRequest(format!("{name}: '{v}' is not an RFC 3339 timestamp"))
-            })
-        })
-        .transpose()
-}
-
 /// Events in a time range that the caller may see, by start time (at most 2000).
 #[utoipa::path(tag = "calendar", params(EventsQuery), responses((status = 200, body = Vec<EventRead>), AuthErrors), security(("bearer" = [])))]
 #[get("/api/calendar/events")]
@@ -109,8 +96,8 @@ async fn events(
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let query = EventQuery {
-        start_from: instant(&q.start_from, "start_from")?,
-        start_to: instant(&q.start_to, "start_to")?,
+        start_from: query_instant(&q.start_from, "start_from")?,
+        start_to: query_instant(&q.start_to, "start_to")?,
         event_types,
         assignment_id: q.assignment_id,
         user_id: q.assigned_to_user_id.map(UserId),

@@ -9,7 +9,7 @@ use zenops_domain::message::Message;
 use zenops_domain::page::Page;
 use zenops_domain::task::{MY_TASKS_CAP, MY_TASKS_DEFAULT, MyTask, MyTaskFilter, Task, TaskDraft};
 
-use crate::dto::{IdPath, lenient_nullable_id, nullable, timestamp};
+use crate::dto::{IdPath, lenient_nullable_id, nullable, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -196,19 +196,6 @@ pub struct MyTasksQuery {
     pub limit: Option<i64>,
 }
 
-fn instant(value: &Option<String>, name: &str) -> ApiResult<Option<OffsetDateTime>> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::BadRequest(format!("{name}: '{v}' is not an RFC 3339 timestamp"))
-            })
-        })
-        .transpose()
-}
-
 /// The tasks of an assignment, oldest first.
 #[utoipa::path(tag = "work", params(IdPath), responses((status = 200, body = Vec<TaskRead>), WriteErrors), security(("bearer" = [])))]
 #[get("/api/assignments/{id}/tasks")]
@@ -295,8 +282,8 @@ async fn my_tasks(
     let filter = MyTaskFilter {
         include_done: q.include_done.unwrap_or(false),
         status,
-        due_from: instant(&q.due_from, "due_from")?,
-        due_to: instant(&q.due_to, "due_to")?,
+        due_from: query_instant(&q.due_from, "due_from")?,
+        due_to: query_instant(&q.due_to, "due_to")?,
     };
     let page =
         Page::parse(q.limit, None, MY_TASKS_DEFAULT, MY_TASKS_CAP).map_err(ApiError::BadRequest)?;
