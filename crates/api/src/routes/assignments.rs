@@ -219,19 +219,29 @@ pub enum DateOrTime {
 }
 
 impl DateOrTime {
-    fn resolve(&self, zone: &FirmZone, field: &str) -> ApiResult<OffsetDateTime> {
-        match self {
-            DateOrTime::At(at) => Ok(*at),
-            DateOrTime::Day(text) => {
-                let format = time::macros::format_description!("[year]-[month]-[day]");
-                let day = time::Date::parse(text.trim(), &format).map_err(|_| {
-                    ApiError::Domain(zenops_domain::DomainError::invalid(
-                        field,
-                        format!("'{text}' is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"),
-                    ))
-                })?;
-                Ok(zone.at_local(day, time::Time::MIDNIGHT))
-            }
+    /// A plain date means noon of that day in the firm's zone (so the date survives any
+    /// client that cuts an ISO string back to its date); a time without an offset, as a
+    /// `datetime-local` input sends it, is the firm's local time.
+    pub fn resolve(&self, zone: &FirmZone, field: &str) -> ApiResult<OffsetDateTime> {
+        let text = match self {
+            DateOrTime::At(at) => return Ok(*at),
+            DateOrTime::Day(text) => text.trim(),
+        };
+        let day = time::macros::format_description!("[year]-[month]-[day]");
+        if let Ok(date) = time::Date::parse(text, &day) {
+            return Ok(zone.at_local(date, time::macros::time!(12:00)));
+        }
+        let local = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute][optional [:[second]]][optional [.[subsecond]]]"
+        );
+        match time::PrimitiveDateTime::parse(text, &local) {
+            Ok(at) => Ok(zone.at_local(at.date(), at.time())),
+            Err(_) => Err(ApiError::Domain(zenops_domain::DomainError::invalid(
+                field,
+                format!(
+                    "'{text}' is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 timestamp"
+                ),
+            ))),
         }
     }
 }

@@ -11,8 +11,10 @@ use zenops_domain::task::{MY_TASKS_CAP, MY_TASKS_DEFAULT, MyTask, MyTaskFilter, 
 
 use crate::dto::{IdPath, lenient_nullable_id, nullable, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
+use crate::routes::assignments::DateOrTime;
 use crate::session::Authenticated;
 use crate::state::AppState;
+use zenops_domain::sla::FirmZone;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskRead {
@@ -119,9 +121,10 @@ pub struct TaskInput {
     #[serde(default, deserialize_with = "lenient_nullable_id")]
     #[schema(value_type = Option<i64>)]
     pub assigned_to_user_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable_time")]
+    /// An RFC 3339 timestamp, a local time (`2026-05-04T17:00`) or a date.
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub due_at: Option<Option<OffsetDateTime>>,
+    pub due_at: Option<Option<DateOrTime>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub template_type: Option<Option<String>>,
@@ -129,31 +132,22 @@ pub struct TaskInput {
     pub override_on_leave: bool,
 }
 
-fn nullable_time<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
-    let raw: Option<String> = Deserialize::deserialize(d)?;
-    match raw.as_deref().map(str::trim) {
-        None | Some("") => Ok(Some(None)),
-        Some(text) => OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .map(|t| Some(Some(t)))
-            .map_err(|_| {
-                serde::de::Error::custom(format!("'{text}' is not an RFC 3339 timestamp"))
-            }),
-    }
-}
-
-impl From<TaskInput> for TaskDraft {
-    fn from(i: TaskInput) -> Self {
-        Self {
-            title: i.title,
-            description: i.description,
-            status: i.status,
-            assigned_to_user_id: i.assigned_to_user_id,
-            due_at: i.due_at,
-            template_type: i.template_type,
-            override_on_leave: i.override_on_leave,
-        }
+impl TaskInput {
+    fn into_draft(self, zone: &FirmZone) -> ApiResult<TaskDraft> {
+        let due_at = match self.due_at {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(when)) => Some(Some(when.resolve(zone, "due_at")?)),
+        };
+        Ok(TaskDraft {
+            title: self.title,
+            description: self.description,
+            status: self.status,
+            assigned_to_user_id: self.assigned_to_user_id,
+            due_at,
+            template_type: self.template_type,
+            override_on_leave: self.override_on_leave,
+        })
     }
 }
 
@@ -219,7 +213,11 @@ async fn create_task(
 ) -> ApiResult<HttpResponse> {
     let task = state
         .tasks
-        .create(&caller.actor, path.id, body.into_inner().into())
+        .create(
+            &caller.actor,
+            path.id,
+            body.into_inner().into_draft(state.assignments.zone())?,
+        )
         .await?;
     Ok(HttpResponse::Created().json(TaskRead::from(&task)))
 }
@@ -240,7 +238,7 @@ async fn update_task(
             &caller.actor,
             path.id,
             path.task_id,
-            body.into_inner().into(),
+            body.into_inner().into_draft(state.assignments.zone())?,
         )
         .await?;
     Ok(web::Json(TaskRead::from(&task)))

@@ -1221,3 +1221,46 @@ async fn tasks_follow_access_and_search_treats_wildcards_literally() {
         "underscore is not a wildcard"
     );
 }
+
+#[tokio::test]
+async fn plain_dates_and_local_times_are_the_firms() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let mut body = bank_case("Dates");
+    body["report_due_date"] = json!("2026-12-10");
+    body["site_visit_date"] = json!("2026-12-09T10:30");
+    let created = create(&app, &admin, &body).await;
+    // Noon in Asia/Kolkata keeps the date whichever way a client slices it.
+    assert_eq!(created["report_due_date"], "2026-12-10T06:30:00Z");
+    assert_eq!(created["site_visit_date"], "2026-12-09T05:00:00Z");
+    let id = created["id"].as_i64().unwrap();
+    let detail = expect(
+        app.get(&format!("/api/assignments/{id}/detail"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["due"]["due_time"], "2026-12-10T12:30:00Z");
+    let task = expect(
+        app.post(
+            &format!("/api/assignments/{id}/tasks"),
+            &admin,
+            &json!({"title": "Call the bank", "due_at": "2026-12-09T17:00"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(task["due_at"], "2026-12-09T11:30:00Z");
+    let bad = expect(
+        app.post(
+            &format!("/api/assignments/{id}/tasks"),
+            &admin,
+            &json!({"title": "X1", "due_at": "soon"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "due_at");
+}
