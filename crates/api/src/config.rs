@@ -32,9 +32,10 @@ pub struct Settings {
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Connections in the database pool.
-    #[arg(long, env = "DB_MAX_CONNECTIONS", default_value_t = 16)]
-    pub db_max_connections: u32,
+    /// Connections in the database pool (default: 4 for SQLite, which has one writer and
+    /// whose connections each keep a page cache; 16 for PostgreSQL).
+    #[arg(long, env = "DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
 
     /// Address and port the HTTP server listens on (port 0 picks a free one).
     #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
@@ -150,7 +151,7 @@ impl Settings {
             environment: Environment::Development,
             database_url: Some(database_url.to_owned()),
             data_dir,
-            db_max_connections: 8,
+            db_max_connections: None,
             bind_addr: "127.0.0.1:0".into(),
             http_workers: Some(1),
             jwt_secret: Some("test-secret-that-is-long-enough-0123456789".into()),

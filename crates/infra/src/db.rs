@@ -39,8 +39,13 @@ pub struct Database {
 }
 
 impl Database {
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    /// Connects with `max_connections` in the pool, or the backend's default.
+    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
         let kind = DatabaseKind::of_url(url)?;
+        let max_connections = max_connections.unwrap_or(match kind {
+            DatabaseKind::Sqlite => 4,
+            DatabaseKind::Postgres => 16,
+        });
         let conn = match kind {
             DatabaseKind::Sqlite => {
                 // WAL lets readers run beside the writer; the busy timeout makes concurrent

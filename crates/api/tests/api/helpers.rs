@@ -237,7 +237,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         }
     };
     let mut settings = Settings::for_database(&url, data_dir.path().to_path_buf());
-    settings.db_max_connections = 4;
+    settings.db_max_connections = Some(4);
     adjust(&mut settings);
     let app = Application::build(settings.clone())
         .await
