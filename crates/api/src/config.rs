@@ -32,7 +32,7 @@ pub struct Settings {
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Connections in the database pool (default: 4 for SQLite, which has one writer and
+    /// Connections in the database pool (default: 8 for SQLite, which has one writer and
     /// whose connections each keep a page cache; 16 for PostgreSQL).
     #[arg(long, env = "DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,

@@ -43,7 +43,7 @@ impl Database {
     pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
         let kind = DatabaseKind::of_url(url)?;
         let max_connections = max_connections.unwrap_or(match kind {
-            DatabaseKind::Sqlite => 4,
+            DatabaseKind::Sqlite => 8,
             DatabaseKind::Postgres => 16,
         });
         let conn = match kind {
