@@ -294,31 +294,48 @@ impl SeaAssignmentRepository {
         let mut links: HashMap<i64, Vec<UserId>> = HashMap::new();
         let mut floors: HashMap<i64, Vec<Floor>> = HashMap::new();
         if !ids.is_empty() {
-            for link in assignment_assignees::Entity::find()
-                .filter(assignment_assignees::Column::AssignmentId.is_in(ids.clone()))
-                .order_by_asc(assignment_assignees::Column::UserId)
-                .all(&self.db.conn)
+            // Both children in one round trip: assignee links and floors, told apart by
+            // whether a floor name is present.
+            let marks = vec!["?"; ids.len()].join(", ");
+            let sql = format!(
+                "SELECT assignment_id, user_id, NULL AS floor_name, NULL AS area, NULL AS order_index, 0 AS id \
+                 FROM assignment_assignees WHERE assignment_id IN ({marks}) \
+                 UNION ALL \
+                 SELECT assignment_id, NULL, floor_name, area, order_index, id \
+                 FROM assignment_floors WHERE assignment_id IN ({marks}) \
+                 ORDER BY 1, 2, 5, 6"
+            );
+            let values: Vec<Value> = ids.iter().chain(ids.iter()).map(|id| Value::from(*id)).collect();
+            let children = self
+                .db
+                .conn
+                .query_all_raw(statement(&self.db, &sql, values))
                 .await
-                .map_err(unexpected)?
-            {
-                links
-                    .entry(link.assignment_id)
-                    .or_default()
-                    .push(UserId(link.user_id));
+                .map_err(unexpected)?;
+            for row in children {
+                let assignment: i64 = row.try_get("", "assignment_id").map_err(unexpected)?;
+                let floor_name: Option<String> = row.try_get("", "floor_name").map_err(unexpected)?;
+                match floor_name {
+                    Some(floor_name) => {
+                        let area: i64 = row.try_get("", "area").map_err(unexpected)?;
+                        let order_index: i32 = row.try_get("", "order_index").map_err(unexpected)?;
+                        floors.entry(assignment).or_default().push(Floor {
+                            floor_name,
+                            area: Area::from_hundredths(area),
+                            order_index,
+                        });
+                    }
+                    None => {
+                        let user: i64 = row.try_get("", "user_id").map_err(unexpected)?;
+                        links.entry(assignment).or_default().push(UserId(user));
+                    }
+                }
             }
-            for floor in assignment_floors::Entity::find()
-                .filter(assignment_floors::Column::AssignmentId.is_in(ids))
-                .order_by_asc(assignment_floors::Column::OrderIndex)
-                .order_by_asc(assignment_floors::Column::Id)
-                .all(&self.db.conn)
-                .await
-                .map_err(unexpected)?
-            {
-                floors.entry(floor.assignment_id).or_default().push(Floor {
-                    floor_name: floor.floor_name,
-                    area: Area::from_hundredths(floor.area),
-                    order_index: floor.order_index,
-                });
+            for list in links.values_mut() {
+                list.sort_unstable();
+            }
+            for list in floors.values_mut() {
+                list.sort_by_key(|f| f.order_index);
             }
         }
         rows.into_iter()
