@@ -88,7 +88,6 @@ pub trait LoginThrottleStore: Send + Sync {
 #[async_trait]
 pub trait SessionRevocations: Send + Sync {
     async fn revoke(&self, session_id: &str, expires_at: OffsetDateTime) -> DomainResult<()>;
-    async fn is_revoked(&self, session_id: &str) -> DomainResult<bool>;
 }
 
 #[derive(Clone)]
@@ -172,15 +171,10 @@ impl AuthService {
         session_id: &str,
     ) -> DomainResult<(Actor, User)> {
         const INVALID: &str = "Could not validate credentials";
-        if self.revocations.is_revoked(session_id).await? {
-            return Err(DomainError::Unauthenticated(INVALID));
-        }
-        let user = match self.users.get(user_id).await {
-            Ok(user) if user.is_active => user,
-            Ok(_) | Err(DomainError::NotFound(_)) => {
-                return Err(DomainError::Unauthenticated(INVALID));
-            }
-            Err(other) => return Err(other),
+        // One lookup per request: the user and whether this session was signed out.
+        let user = match self.users.get_for_session(user_id, session_id).await? {
+            Some((user, revoked)) if user.is_active && !revoked => user,
+            _ => return Err(DomainError::Unauthenticated(INVALID)),
         };
         let actor = Actor::new(user.id, user.roles.clone(), &user.capability_overrides);
         Ok((actor, user))

@@ -305,7 +305,11 @@ impl SeaAssignmentRepository {
                  FROM assignment_floors WHERE assignment_id IN ({marks}) \
                  ORDER BY 1, 2, 5, 6"
             );
-            let values: Vec<Value> = ids.iter().chain(ids.iter()).map(|id| Value::from(*id)).collect();
+            let values: Vec<Value> = ids
+                .iter()
+                .chain(ids.iter())
+                .map(|id| Value::from(*id))
+                .collect();
             let children = self
                 .db
                 .conn
@@ -314,11 +318,13 @@ impl SeaAssignmentRepository {
                 .map_err(unexpected)?;
             for row in children {
                 let assignment: i64 = row.try_get("", "assignment_id").map_err(unexpected)?;
-                let floor_name: Option<String> = row.try_get("", "floor_name").map_err(unexpected)?;
+                let floor_name: Option<String> =
+                    row.try_get("", "floor_name").map_err(unexpected)?;
                 match floor_name {
                     Some(floor_name) => {
                         let area: i64 = row.try_get("", "area").map_err(unexpected)?;
-                        let order_index: i32 = row.try_get("", "order_index").map_err(unexpected)?;
+                        let order_index: i32 =
+                            row.try_get("", "order_index").map_err(unexpected)?;
                         floors.entry(assignment).or_default().push(Floor {
                             floor_name,
                             area: Area::from_hundredths(area),

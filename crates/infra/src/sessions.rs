@@ -45,14 +45,6 @@ impl SessionRevocations for SeaSessionRevocations {
             .map_err(unexpected)?;
         Ok(())
     }
-
-    async fn is_revoked(&self, session_id: &str) -> DomainResult<bool> {
-        let found = revoked_sessions::Entity::find_by_id(session_id.to_owned())
-            .one(&self.db.conn)
-            .await
-            .map_err(unexpected)?;
-        Ok(found.is_some())
-    }
 }
 
 pub struct SeaLoginThrottle {

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, ExprTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, Unchanged,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    Unchanged,
 };
 use time::OffsetDateTime;
 use zenops_domain::access::{CapabilityOverrides, Role, Roles};
@@ -18,6 +19,7 @@ use zenops_domain::{DomainError, DomainResult};
 
 use crate::entity::users;
 use crate::error::{Violation, unexpected, violation};
+use crate::sql::statement;
 use crate::{Database, DatabaseKind, SharedClock, stored_time};
 
 pub struct SeaUserRepository {
@@ -115,6 +117,22 @@ impl UserRepository for SeaUserRepository {
             .map_err(unexpected)?
             .ok_or(DomainError::NotFound("User"))
             .and_then(to_user)
+    }
+
+    async fn get_for_session(
+        &self,
+        id: UserId,
+        session_id: &str,
+    ) -> DomainResult<Option<(User, bool)>> {
+        let sql = "SELECT u.*, EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.session_id = ?) AS revoked \
+                   FROM users u WHERE u.id = ?";
+        let stmt = statement(&self.db, sql, vec![session_id.into(), id.0.into()]);
+        let Some(row) = self.db.conn.query_one_raw(stmt).await.map_err(unexpected)? else {
+            return Ok(None);
+        };
+        let model = users::Model::from_query_result(&row, "").map_err(unexpected)?;
+        let revoked: bool = row.try_get("", "revoked").map_err(unexpected)?;
+        Ok(Some((to_user(model)?, revoked)))
     }
 
     async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>> {

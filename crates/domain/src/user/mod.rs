@@ -181,6 +181,13 @@ pub const USER_LIST_CAP: u64 = 1000;
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     async fn get(&self, id: UserId) -> DomainResult<User>;
+    /// The user (if any) and whether `session_id` was revoked, in one lookup: every
+    /// authenticated request asks this.
+    async fn get_for_session(
+        &self,
+        id: UserId,
+        session_id: &str,
+    ) -> DomainResult<Option<(User, bool)>>;
     async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>>;
     async fn password_hash(&self, id: UserId) -> DomainResult<PasswordHash>;
     /// Users ordered by creation (or by name for the directory).
