@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use crate::access::Actor;
+use crate::activity::ActivityDraft;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::user::{PasswordHasher, User, UserId, UserRepository};
@@ -73,13 +74,15 @@ pub trait LoginThrottleStore: Send + Sync {
         address: &str,
         since: OffsetDateTime,
     ) -> DomainResult<FailureCounts>;
-    /// Records a failure and forgets failures older than `forget_before`.
+    /// Records a failure (and `entry` in the trail, in the same transaction) and forgets
+    /// failures older than `forget_before`.
     async fn record_failure(
         &self,
         account: &str,
         address: &str,
         at: OffsetDateTime,
         forget_before: OffsetDateTime,
+        entry: &ActivityDraft,
     ) -> DomainResult<()>;
     async fn clear(&self, account: &str, address: &str) -> DomainResult<()>;
 }
@@ -87,7 +90,13 @@ pub trait LoginThrottleStore: Send + Sync {
 /// Signed-out sessions; kept in the database so every API instance refuses them.
 #[async_trait]
 pub trait SessionRevocations: Send + Sync {
-    async fn revoke(&self, session_id: &str, expires_at: OffsetDateTime) -> DomainResult<()>;
+    /// Revokes the session and records `entry`, in one transaction.
+    async fn revoke(
+        &self,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        entry: &ActivityDraft,
+    ) -> DomainResult<()>;
 }
 
 #[derive(Clone)]
@@ -143,8 +152,18 @@ impl AuthService {
         let user = match found {
             Some((user, hash)) if self.hasher.verify(password, &hash) => user,
             _ => {
+                let entry = ActivityDraft {
+                    kind: "USER_LOGIN_FAILED",
+                    actor: None,
+                    assignment_id: None,
+                    message: "Sign-in failed".to_owned(),
+                    payload: vec![
+                        ("email", account.as_str().into()),
+                        ("address", address.into()),
+                    ],
+                };
                 self.throttle
-                    .record_failure(&account, address, now, now - self.policy.window)
+                    .record_failure(&account, address, now, now - self.policy.window, &entry)
                     .await?;
                 return Err(DomainError::rejected(
                     "invalid_credentials",
@@ -156,7 +175,14 @@ impl AuthService {
             return Err(DomainError::rejected("user_inactive", "User is inactive"));
         }
         self.throttle.clear(&account, address).await?;
-        self.users.record_login(user.id, now).await?;
+        let entry = ActivityDraft {
+            kind: "USER_LOGIN",
+            actor: Some(user.id),
+            assignment_id: None,
+            message: "User logged in".to_owned(),
+            payload: vec![("address", address.into())],
+        };
+        self.users.record_login(user.id, now, &entry).await?;
         Ok(User {
             last_login_at: Some(now),
             ..user
@@ -180,8 +206,16 @@ impl AuthService {
         Ok((actor, user))
     }
 
-    pub async fn sign_out(&self, session_id: &str, expires_at: OffsetDateTime) -> DomainResult<()> {
-        self.revocations.revoke(session_id, expires_at).await
+    pub async fn sign_out(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        let entry = ActivityDraft::new("USER_LOGOUT", actor, "User logged out");
+        self.revocations
+            .revoke(session_id, expires_at, &entry)
+            .await
     }
 
     pub fn now(&self) -> OffsetDateTime {

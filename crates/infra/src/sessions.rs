@@ -3,11 +3,15 @@
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
 use time::OffsetDateTime;
 use zenops_domain::DomainResult;
+use zenops_domain::activity::ActivityDraft;
 use zenops_domain::auth::{FailureCounts, LoginThrottleStore, SessionRevocations};
 
+use crate::activities::record_all;
 use crate::entity::{login_failures, revoked_sessions};
 use crate::error::unexpected;
 use crate::{Database, SharedClock, stored_time};
@@ -25,12 +29,18 @@ impl SeaSessionRevocations {
 
 #[async_trait]
 impl SessionRevocations for SeaSessionRevocations {
-    async fn revoke(&self, session_id: &str, expires_at: OffsetDateTime) -> DomainResult<()> {
+    async fn revoke(
+        &self,
+        session_id: &str,
+        expires_at: OffsetDateTime,
+        entry: &ActivityDraft,
+    ) -> DomainResult<()> {
         let now = stored_time(self.clock.now());
+        let txn = self.db.conn.begin().await.map_err(unexpected)?;
         // Expired sessions fail on their own; their rows are no longer needed.
         revoked_sessions::Entity::delete_many()
             .filter(revoked_sessions::Column::ExpiresAt.lt(now))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await
             .map_err(unexpected)?;
         let row = revoked_sessions::ActiveModel {
@@ -40,10 +50,13 @@ impl SessionRevocations for SeaSessionRevocations {
         };
         revoked_sessions::Entity::insert(row)
             .on_conflict_do_nothing_on([revoked_sessions::Column::SessionId])
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await
             .map_err(unexpected)?;
-        Ok(())
+        record_all(&txn, std::slice::from_ref(entry), None, None, now)
+            .await
+            .map_err(unexpected)?;
+        txn.commit().await.map_err(unexpected)
     }
 }
 
@@ -113,10 +126,12 @@ impl LoginThrottleStore for SeaLoginThrottle {
         address: &str,
         at: OffsetDateTime,
         forget_before: OffsetDateTime,
+        entry: &ActivityDraft,
     ) -> DomainResult<()> {
+        let txn = self.db.conn.begin().await.map_err(unexpected)?;
         login_failures::Entity::delete_many()
             .filter(login_failures::Column::FailedAt.lt(stored_time(forget_before)))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await
             .map_err(unexpected)?;
         let row = login_failures::ActiveModel {
@@ -126,10 +141,13 @@ impl LoginThrottleStore for SeaLoginThrottle {
             ..Default::default()
         };
         login_failures::Entity::insert(row)
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await
             .map_err(unexpected)?;
-        Ok(())
+        record_all(&txn, std::slice::from_ref(entry), None, None, at)
+            .await
+            .map_err(unexpected)?;
+        txn.commit().await.map_err(unexpected)
     }
 
     async fn clear(&self, account: &str, address: &str) -> DomainResult<()> {

@@ -11,12 +11,14 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 use zenops_domain::access::{CapabilityOverrides, Role, Roles};
+use zenops_domain::activity::ActivityDraft;
 use zenops_domain::page::{Page, Paged};
 use zenops_domain::user::{
     Email, PasswordHash, User, UserFilter, UserId, UserProfile, UserRepository,
 };
 use zenops_domain::{DomainError, DomainResult};
 
+use crate::activities::record_all;
 use crate::entity::users;
 use crate::error::{Violation, unexpected, violation};
 use crate::sql::statement;
@@ -246,13 +248,22 @@ impl UserRepository for SeaUserRepository {
         to_user(saved)
     }
 
-    async fn record_login(&self, id: UserId, at: OffsetDateTime) -> DomainResult<()> {
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        entry: &ActivityDraft,
+    ) -> DomainResult<()> {
+        let txn = self.db.conn.begin().await.map_err(unexpected)?;
         users::Entity::update_many()
             .col_expr(users::Column::LastLoginAt, Expr::value(stored_time(at)))
             .filter(users::Column::Id.eq(id.0))
-            .exec(&self.db.conn)
+            .exec(&txn)
             .await
             .map_err(unexpected)?;
-        Ok(())
+        record_all(&txn, std::slice::from_ref(entry), None, None, at)
+            .await
+            .map_err(unexpected)?;
+        txn.commit().await.map_err(unexpected)
     }
 }

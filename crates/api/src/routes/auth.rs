@@ -205,7 +205,10 @@ async fn logout(
     caller: Authenticated,
 ) -> ApiResult<web::Json<LogoutResponse>> {
     let until = state.tokens.session_end(&caller.claims);
-    state.auth.sign_out(&caller.claims.sid, until).await?;
+    state
+        .auth
+        .sign_out(&caller.actor, &caller.claims.sid, until)
+        .await?;
     Ok(web::Json(LogoutResponse {
         status: "ok",
         message: "Logged out successfully",

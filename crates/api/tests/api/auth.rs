@@ -437,3 +437,43 @@ async fn cors_allows_configured_and_local_development_origins() {
     let other = preflight("https://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test]
+async fn sign_ins_sign_outs_and_failures_are_in_the_trail() {
+    let app = spawn_app().await;
+    expect(app.login_form(FIELD, "wrong-password").await, 400).await;
+    let field = app.login(FIELD).await;
+    expect(app.post("/api/auth/logout", &field, &json!({})).await, 200).await;
+    let admin = app.login(ADMIN).await;
+    let field_id = app.user_id(&admin, FIELD).await;
+    let kinds = |query: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let rows = expect(
+                app.get(&format!("/api/activity?{query}"), &admin).await,
+                200,
+            )
+            .await;
+            rows.as_array().unwrap().clone()
+        }
+    };
+    let logins = kinds("activity_type=USER_LOGIN").await;
+    assert!(logins.iter().any(|r| r["actor_user_id"] == field_id));
+    let logouts = kinds("activity_type=USER_LOGOUT").await;
+    assert_eq!(logouts.len(), 1);
+    assert_eq!(logouts[0]["actor_user_id"], field_id);
+    let failures = kinds("activity_type=USER_LOGIN_FAILED").await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["actor_user_id"], Value::Null);
+    assert_eq!(failures[0]["payload_json"]["email"], FIELD);
+    // Others' sign-ins are not theirs to read.
+    let again = app.login(FIELD).await;
+    let own = expect(
+        app.get("/api/activity?activity_type=USER_LOGIN_FAILED", &again)
+            .await,
+        200,
+    )
+    .await;
+    assert!(own.as_array().unwrap().is_empty());
+}

@@ -204,7 +204,13 @@ pub trait UserRepository: Send + Sync {
         hash: Option<&PasswordHash>,
         keep_an_active_admin: bool,
     ) -> DomainResult<User>;
-    async fn record_login(&self, id: UserId, at: OffsetDateTime) -> DomainResult<()>;
+    /// Stamps the sign-in and records `entry`, in one transaction.
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: OffsetDateTime,
+        entry: &crate::activity::ActivityDraft,
+    ) -> DomainResult<()>;
 }
 
 /// Hashing lives behind a port so the domain never sees a crypto crate.
