@@ -9,11 +9,11 @@ pub(crate) fn unexpected(err: DbErr) -> DomainError {
 }
 
 /// A unique constraint, named as PostgreSQL reports it and as SQLite reports it
-/// (`table.column[, table.column]`), with the field and message to report.
+/// (`table.column[, table.column]`), with the message to report.
 pub(crate) struct UniqueRule {
     pub constraint: &'static str,
     pub sqlite_columns: &'static str,
-    pub field: &'static str,
+    /// Names the field, since a conflict carries no field list.
     pub detail: &'static str,
 }
 
@@ -41,19 +41,7 @@ pub(crate) fn duplicate(message: &str, rules: &[UniqueRule]) -> DomainError {
         .iter()
         .find(|r| message.contains(r.constraint) || message.ends_with(r.sqlite_columns))
     {
-        Some(rule) => DomainError::conflict("duplicate", rule.detail).with_field(rule.field),
+        Some(rule) => DomainError::conflict("duplicate", rule.detail),
         None => DomainError::conflict("duplicate", "A record with these values already exists"),
-    }
-}
-
-trait WithField {
-    fn with_field(self, field: &'static str) -> Self;
-}
-
-impl WithField for DomainError {
-    /// Conflicts carry no field list; the detail already names the field. Kept as a hook
-    /// so the message stays in one place.
-    fn with_field(self, _field: &'static str) -> Self {
-        self
     }
 }

@@ -203,13 +203,11 @@ impl MasterTable for Banks {
         UniqueRule {
             constraint: "uq_banks_name",
             sqlite_columns: "banks.name",
-            field: "name",
             detail: "A bank with this name already exists",
         },
         UniqueRule {
             constraint: "uq_banks_code",
             sqlite_columns: "banks.code",
-            field: "code",
             detail: "A bank with this code already exists",
         },
     ];
@@ -266,7 +264,6 @@ impl MasterTable for Branches {
     const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
         constraint: "uq_branches_bank_id_name",
         sqlite_columns: "branches.bank_id, branches.name",
-        field: "name",
         detail: "This bank already has a branch with this name",
     }];
     const REFERENCE: Option<(&'static str, &'static str)> =
@@ -324,7 +321,6 @@ impl MasterTable for Clients {
     const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
         constraint: "uq_clients_name",
         sqlite_columns: "clients.name",
-        field: "name",
         detail: "A client with this name already exists",
     }];
     const IN_USE: &'static str =
@@ -372,7 +368,6 @@ impl MasterTable for PropertyTypes {
     const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
         constraint: "uq_property_types_name",
         sqlite_columns: "property_types.name",
-        field: "name",
         detail: "A property type with this name already exists",
     }];
     const IN_USE: &'static str = "This property type still has subtypes or other records that refer to it; deactivate it instead";
@@ -416,7 +411,6 @@ impl MasterTable for PropertySubtypes {
     const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
         constraint: "uq_property_subtypes_property_type_id_name",
         sqlite_columns: "property_subtypes.property_type_id, property_subtypes.name",
-        field: "name",
         detail: "This property type already has a subtype with this name",
     }];
     const REFERENCE: Option<(&'static str, &'static str)> =
@@ -470,7 +464,6 @@ impl MasterTable for CompanyAccounts {
     const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
         constraint: "uq_company_accounts_account_number",
         sqlite_columns: "company_accounts.account_number",
-        field: "account_number",
         detail: "A company account with this account number already exists",
     }];
     const REFERENCE: Option<(&'static str, &'static str)> =
@@ -549,7 +542,6 @@ impl MasterTable for CalendarLabels {
     const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
         constraint: "uq_calendar_labels_name",
         sqlite_columns: "calendar_labels.name",
-        field: "name",
         detail: "A calendar label with this name already exists",
     }];
     const IN_USE: &'static str =
