@@ -4,6 +4,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261124_000001_foundation;
 mod m20261124_000002_doc_templates;
 mod m20261124_000003_assignments;

@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::{index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -128,32 +130,6 @@ fn stamped(mut table: TableCreateStatement) -> TableCreateStatement {
         .col(timestamp_with_time_zone(Alias::new("created_at")))
         .col(timestamp_with_time_zone(Alias::new("updated_at")));
     table
-}
-
-fn unique_index<T: IntoIden + 'static>(
-    name: &str,
-    table: T,
-    cols: &[&'static str],
-) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table).unique();
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    index.take()
-}
-
-fn index<T: IntoIden + 'static>(
-    name: &str,
-    table: T,
-    cols: &[&'static str],
-) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    index.take()
 }
 
 #[async_trait::async_trait]

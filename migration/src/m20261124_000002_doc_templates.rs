@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::fk;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -52,12 +54,14 @@ fn reference(
     table: impl IntoIden,
     id: impl IntoIden,
 ) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(DocTemplates::Table, column)
-        .to(table, id)
-        .on_delete(ForeignKeyAction::Restrict)
-        .take()
+    fk(
+        name,
+        DocTemplates::Table,
+        column,
+        table,
+        id,
+        ForeignKeyAction::Restrict,
+    )
 }
 
 #[async_trait::async_trait]

@@ -8,6 +8,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::helpers::{fk, index, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -183,35 +185,6 @@ enum CalendarLabels {
     Id,
 }
 
-fn fk<F: IntoIden, T: IntoIden, C: IntoIden, I: IntoIden>(
-    name: &str,
-    from: F,
-    column: C,
-    to: T,
-    id: I,
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from, column)
-        .to(to, id)
-        .on_delete(on_delete)
-        .take()
-}
-
-fn index<T: IntoIden + 'static>(
-    name: &str,
-    table: T,
-    cols: &[&'static str],
-) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    index.take()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -320,25 +293,17 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_index(
-            index(
-                "uq_assignments_assignment_code",
-                A::Table,
-                &["assignment_code"],
-            )
-            .unique()
-            .take(),
-        )
+        m.create_index(unique_index(
+            "uq_assignments_assignment_code",
+            A::Table,
+            &["assignment_code"],
+        ))
         .await?;
-        m.create_index(
-            index(
-                "uq_assignments_code_year_code_number",
-                A::Table,
-                &["code_year", "code_number"],
-            )
-            .unique()
-            .take(),
-        )
+        m.create_index(unique_index(
+            "uq_assignments_code_year_code_number",
+            A::Table,
+            &["code_year", "code_number"],
+        ))
         .await?;
         for (name, cols) in [
             (

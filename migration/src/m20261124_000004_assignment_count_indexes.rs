@@ -5,6 +5,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::helpers::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -32,12 +34,8 @@ const INDEXES: [(&str, &[&str]); 3] = [
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for (name, cols) in INDEXES {
-            let mut index = Index::create();
-            index.name(name).table(Assignments::Table);
-            for col in cols {
-                index.col(Alias::new(*col));
-            }
-            m.create_index(index).await?;
+            m.create_index(index(name, Assignments::Table, cols))
+                .await?;
         }
         // Partial indexes are the same SQL on both databases.
         m.get_connection()
