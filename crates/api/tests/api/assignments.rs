@@ -1281,3 +1281,89 @@ async fn plain_dates_and_local_times_are_the_firms() {
     .await;
     assert_eq!(bad["errors"][0]["field"], "due_at");
 }
+
+#[tokio::test]
+async fn who_may_change_tasks_and_messages() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let field_token = app.login(FIELD).await;
+    let field = app.user_id(&admin, FIELD).await;
+    let hr = app.user_id(&admin, HR).await;
+    let mut body = bank_case("Permissions");
+    body["assigned_to_user_id"] = json!(field);
+    let id = create(&app, &admin, &body).await["id"].as_i64().unwrap();
+    let task = expect(
+        app.post(
+            &format!("/api/assignments/{id}/tasks"),
+            &admin,
+            &json!({"title": "Measure", "assigned_to_user_id": field}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let task_path = format!("/api/assignments/{id}/tasks/{}", task["id"]);
+    let message = expect(
+        app.post(
+            &format!("/api/assignments/{id}/messages"),
+            &admin,
+            &json!({"message": "From admin"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let message_path = format!("/api/assignments/{id}/messages/{}", message["id"]);
+
+    // The assignee may work the task but not remove it or hand it to someone else.
+    expect(
+        app.patch(&task_path, &field_token, &json!({"status": "DOING"}))
+            .await,
+        200,
+    )
+    .await;
+    expect(
+        app.patch(
+            &task_path,
+            &field_token,
+            &json!({"assigned_to_user_id": hr}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(app.delete(&task_path, &field_token).await, 403).await;
+    // Someone else's message is not theirs to pin or delete; their own is.
+    expect(
+        app.post(&format!("{message_path}/pin"), &field_token, &json!({}))
+            .await,
+        403,
+    )
+    .await;
+    expect(app.delete(&message_path, &field_token).await, 403).await;
+    let own = expect(
+        app.post(
+            &format!("/api/assignments/{id}/messages"),
+            &field_token,
+            &json!({"message": "Mine"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    expect(
+        app.delete(
+            &format!("/api/assignments/{id}/messages/{}", own["id"]),
+            &field_token,
+        )
+        .await,
+        204,
+    )
+    .await;
+    // Someone with no access to the work cannot even find them.
+    let outsider = app.login(ASSISTANT).await;
+    expect(app.delete(&task_path, &outsider).await, 404).await;
+    expect(app.delete(&message_path, &outsider).await, 404).await;
+    // The creator may remove the task.
+    expect(app.delete(&task_path, &admin).await, 204).await;
+}
