@@ -95,8 +95,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (status, code, detail) = self.parts();
         if status.is_server_error() {
-            // The cause is logged once, here; the caller gets nothing internal.
-            tracing::error!(error = %self, "request failed");
+            // The cause is logged once, here, with every source beneath it (inside the
+            // request's span, so with its request id); the caller gets nothing internal.
+            tracing::error!(error = %self, causes = %cause_chain(self), "request failed");
         }
         let errors = match self {
             ApiError::Domain(DomainError::Validation(fields)) => Some(
@@ -136,6 +137,18 @@ impl ResponseError for ApiError {
             errors,
         })
     }
+}
+
+/// The error and each of its sources, outermost first, joined by " <- ".
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(" <- ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
 }
 
 /// Turns extractor failures (bad JSON, form, query or path) into our error shape.
@@ -225,6 +238,19 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["code"], "internal_error");
         assert!(!body.to_string().contains("relation"));
+    }
+
+    #[test]
+    fn the_log_line_of_a_fault_carries_its_whole_cause_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("pool timed out")]
+        struct Pool(#[source] std::io::Error);
+        let err = ApiError::Domain(DomainError::unexpected(Pool(std::io::Error::other(
+            "connection refused",
+        ))));
+        let chain = cause_chain(&err);
+        assert!(chain.contains("pool timed out"), "{chain}");
+        assert!(chain.ends_with("connection refused"), "{chain}");
     }
 
     #[test]

@@ -98,9 +98,10 @@ pub enum DomainError {
     /// Too many attempts; the caller may retry after the given number of seconds.
     #[error("Too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
-    /// A fault outside the rules (database down, IO). Never shown to the caller.
+    /// A fault outside the rules (database down, IO). Never shown to the caller; the
+    /// cause keeps its own source chain so the log can show all of it.
     #[error("unexpected error: {0}")]
-    Unexpected(String),
+    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 impl DomainError {
@@ -122,8 +123,9 @@ impl DomainError {
         Self::Validation(FieldErrors::single(field, message))
     }
 
-    pub fn unexpected(cause: impl fmt::Display) -> Self {
-        Self::Unexpected(cause.to_string())
+    /// Wraps a fault the rules cannot explain, keeping it (and its sources) for the log.
+    pub fn unexpected(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        Self::Unexpected(cause.into())
     }
 }
 
