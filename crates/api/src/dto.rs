@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use zenops_domain::DomainError;
 use zenops_domain::access::Capabilities;
+use zenops_domain::instant::Instant;
 use zenops_domain::page::Paged;
 use zenops_domain::user::User;
 
@@ -158,22 +160,17 @@ pub fn listing<T: Serialize>(page: Paged<T>) -> actix_web::HttpResponse {
         .json(page.items)
 }
 
-/// An optional RFC 3339 timestamp from a query string; empty means absent.
+/// An optional RFC 3339 timestamp from a query string, inside the accepted range; empty
+/// means absent. A bad one is a 422 naming the parameter.
 pub fn query_instant(
     value: &Option<String>,
     name: &str,
-) -> crate::error::ApiResult<Option<OffsetDateTime>> {
+) -> crate::error::ApiResult<Option<Instant>> {
     value
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|v| {
-            OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                crate::error::ApiError::BadRequest(format!(
-                    "{name}: '{v}' is not an RFC 3339 timestamp"
-                ))
-            })
-        })
+        .map(|v| Instant::parse_rfc3339(v).map_err(|m| DomainError::invalid(name, m).into()))
         .transpose()
 }
 

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod dto;
 pub mod error;
+pub mod guard;
 pub mod openapi;
 pub mod routes;
 pub mod session;

@@ -17,6 +17,7 @@ use zenops_infra::{Adapters, Database, SharedClock, SystemClock};
 
 use crate::config::{ConfigError, Settings};
 use crate::error::{extractor_error, no_route};
+use crate::guard::refuse_control_characters;
 use crate::openapi::{ApiDoc, accept_oauth_tokens};
 use crate::routes;
 use crate::session::TokenCodec;
@@ -133,7 +134,8 @@ impl Application {
                 .configure(routes::calendar::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
-            app.wrap(cors(&cors_origins, development))
+            app.wrap(from_fn(refuse_control_characters))
+                .wrap(cors(&cors_origins, development))
                 .wrap(from_fn(request_context))
                 .route(
                     "/docs",

@@ -100,8 +100,8 @@ pub struct ActivityFilter {
     pub assignment_id: Option<i64>,
     pub actor_user_id: Option<UserId>,
     pub kind: Option<String>,
-    pub from: Option<OffsetDateTime>,
-    pub to: Option<OffsetDateTime>,
+    pub from: Option<crate::instant::Instant>,
+    pub to: Option<crate::instant::Instant>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
 }

@@ -41,8 +41,8 @@ pub struct CalendarEvent {
 
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
-    pub start_from: Option<OffsetDateTime>,
-    pub start_to: Option<OffsetDateTime>,
+    pub start_from: Option<crate::instant::Instant>,
+    pub start_to: Option<crate::instant::Instant>,
     pub event_types: Vec<CalendarEventType>,
     pub assignment_id: Option<i64>,
     pub user_id: Option<UserId>,

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod clock;
 pub mod error;
+pub mod instant;
 pub mod leave;
 pub mod master;
 pub mod message;
@@ -15,6 +16,7 @@ pub mod money;
 pub mod page;
 pub mod sla;
 pub mod task;
+pub mod text;
 pub mod user;
 
 pub use access::{Actor, Capability, Role, Roles};

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use crate::access::{Actor, Capability};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
+use crate::text::limits;
 use crate::user::Email;
 
 /// A stored master row: its id, its fields and when it was written.
@@ -143,12 +144,12 @@ impl Merge {
         old: Option<&String>,
         max: usize,
     ) -> String {
-        match new.map(|v| v.trim().to_owned()) {
+        match new.map(|v| self.limit(field, &v, max)) {
             Some(value) if value.is_empty() => {
                 self.errors.add(field, "must not be empty");
                 value
             }
-            Some(value) => self.limit(field, value, max),
+            Some(value) => value,
             None => match old {
                 Some(old) => old.clone(),
                 None => {
@@ -168,19 +169,22 @@ impl Merge {
     ) -> Option<String> {
         match new {
             Some(value) => value
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .map(|v| self.limit(field, v, max)),
+                .map(|v| self.limit(field, &v, max))
+                .filter(|v| !v.is_empty()),
             None => old.cloned().flatten(),
         }
     }
 
-    fn limit(&mut self, field: &str, value: String, max: usize) -> String {
-        if value.chars().count() > max {
-            self.errors
-                .add(field, format!("must be at most {max} characters"));
+    /// Trimmed, free of control characters and at most `max` characters (the error is
+    /// recorded and the text returned as it is, so merging can go on).
+    fn limit(&mut self, field: &str, value: &str, max: usize) -> String {
+        match crate::text::parse(value, max) {
+            Ok(text) => text,
+            Err(message) => {
+                self.errors.add(field, message);
+                value.trim().to_owned()
+            }
         }
-        value
     }
 
     fn parsed<T>(
@@ -218,9 +222,6 @@ impl Merge {
 fn flag(new: Option<bool>, old: Option<bool>, default: bool) -> bool {
     new.or(old).unwrap_or(default)
 }
-
-const NAME_MAX: usize = 255;
-const CODE_MAX: usize = 50;
 
 /// Indian Financial System Code: four letters, a zero, six letters or digits.
 pub fn parse_ifsc(raw: &str) -> Result<String, String> {
@@ -287,48 +288,48 @@ impl MasterKind for Banks {
 
     fn merge(c: Option<&BankFields>, d: BankDraft) -> Result<BankFields, FieldErrors> {
         let mut m = Merge::default();
-        let name = m.required("name", d.name, c.map(|c| &c.name), NAME_MAX);
+        let name = m.required("name", d.name, c.map(|c| &c.name), limits::NAME);
         if name.chars().count() == 1 {
             m.errors.add("name", "must be at least 2 characters");
         }
-        let ifsc = m.optional("ifsc", d.ifsc, c.map(|c| &c.ifsc), 11);
+        let ifsc = m.optional("ifsc", d.ifsc, c.map(|c| &c.ifsc), limits::IFSC);
         let fields = BankFields {
             name,
             code: m
-                .optional("code", d.code, c.map(|c| &c.code), CODE_MAX)
+                .optional("code", d.code, c.map(|c| &c.code), limits::CODE)
                 .map(|code| code.to_uppercase()),
             is_active: flag(d.is_active, c.map(|c| c.is_active), true),
             account_name: m.optional(
                 "account_name",
                 d.account_name,
                 c.map(|c| &c.account_name),
-                NAME_MAX,
+                limits::NAME,
             ),
             account_number: m.optional(
                 "account_number",
                 d.account_number,
                 c.map(|c| &c.account_number),
-                100,
+                limits::ACCOUNT_NUMBER,
             ),
             ifsc: m.parsed("ifsc", ifsc, parse_ifsc),
             account_bank_name: m.optional(
                 "account_bank_name",
                 d.account_bank_name,
                 c.map(|c| &c.account_bank_name),
-                NAME_MAX,
+                limits::NAME,
             ),
             account_branch_name: m.optional(
                 "account_branch_name",
                 d.account_branch_name,
                 c.map(|c| &c.account_branch_name),
-                NAME_MAX,
+                limits::NAME,
             ),
-            upi_id: m.optional("upi_id", d.upi_id, c.map(|c| &c.upi_id), NAME_MAX),
+            upi_id: m.optional("upi_id", d.upi_id, c.map(|c| &c.upi_id), limits::NAME),
             invoice_notes: m.optional(
                 "invoice_notes",
                 d.invoice_notes,
                 c.map(|c| &c.invoice_notes),
-                4000,
+                limits::NOTE,
             ),
         };
         m.finish(fields)
@@ -370,10 +371,10 @@ impl MasterKind for Branches {
         let mut m = Merge::default();
         let fields = BranchFields {
             bank_id: m.reference("bank_id", d.bank_id, c.map(|c| c.bank_id)),
-            name: m.required("name", d.name, c.map(|c| &c.name), NAME_MAX),
-            code: m.optional("code", d.code, c.map(|c| &c.code), CODE_MAX),
-            city: m.optional("city", d.city, c.map(|c| &c.city), 100),
-            state: m.optional("state", d.state, c.map(|c| &c.state), 100),
+            name: m.required("name", d.name, c.map(|c| &c.name), limits::NAME),
+            code: m.optional("code", d.code, c.map(|c| &c.code), limits::CODE),
+            city: m.optional("city", d.city, c.map(|c| &c.city), limits::SHORT),
+            state: m.optional("state", d.state, c.map(|c| &c.state), limits::SHORT),
             is_active: flag(d.is_active, c.map(|c| c.is_active), true),
         };
         m.finish(fields)
@@ -418,16 +419,21 @@ impl MasterKind for Clients {
             "contact_email",
             d.contact_email,
             c.map(|c| &c.contact_email),
-            NAME_MAX,
+            limits::NAME,
         );
         let fields = ClientFields {
-            name: m.required("name", d.name, c.map(|c| &c.name), NAME_MAX),
-            client_type: m.optional("client_type", d.client_type, c.map(|c| &c.client_type), 100),
+            name: m.required("name", d.name, c.map(|c| &c.name), limits::NAME),
+            client_type: m.optional(
+                "client_type",
+                d.client_type,
+                c.map(|c| &c.client_type),
+                limits::SHORT,
+            ),
             contact_name: m.optional(
                 "contact_name",
                 d.contact_name,
                 c.map(|c| &c.contact_name),
-                NAME_MAX,
+                limits::NAME,
             ),
             contact_phone: m.optional(
                 "contact_phone",
@@ -473,12 +479,12 @@ impl MasterKind for PropertyTypes {
     ) -> Result<PropertyTypeFields, FieldErrors> {
         let mut m = Merge::default();
         let fields = PropertyTypeFields {
-            name: m.required("name", d.name, c.map(|c| &c.name), NAME_MAX),
+            name: m.required("name", d.name, c.map(|c| &c.name), limits::NAME),
             description: m.optional(
                 "description",
                 d.description,
                 c.map(|c| &c.description),
-                4000,
+                limits::NOTE,
             ),
             is_active: flag(d.is_active, c.map(|c| c.is_active), true),
         };
@@ -521,12 +527,12 @@ impl MasterKind for PropertySubtypes {
                 d.property_type_id,
                 c.map(|c| c.property_type_id),
             ),
-            name: m.required("name", d.name, c.map(|c| &c.name), NAME_MAX),
+            name: m.required("name", d.name, c.map(|c| &c.name), limits::NAME),
             description: m.optional(
                 "description",
                 d.description,
                 c.map(|c| &c.description),
-                4000,
+                limits::NOTE,
             ),
             is_active: flag(d.is_active, c.map(|c| c.is_active), true),
         };
@@ -580,7 +586,12 @@ impl MasterKind for CompanyAccounts {
         d: CompanyAccountDraft,
     ) -> Result<CompanyAccountFields, FieldErrors> {
         let mut m = Merge::default();
-        let ifsc = m.optional("ifsc_code", d.ifsc_code, c.map(|c| &c.ifsc_code), 11);
+        let ifsc = m.optional(
+            "ifsc_code",
+            d.ifsc_code,
+            c.map(|c| &c.ifsc_code),
+            limits::IFSC,
+        );
         let is_active = flag(d.is_active, c.map(|c| c.is_active), true);
         let is_primary = flag(d.is_primary, c.map(|c| c.is_primary), false);
         if is_primary && !is_active {
@@ -596,26 +607,31 @@ impl MasterKind for CompanyAccounts {
                 "account_name",
                 d.account_name,
                 c.map(|c| &c.account_name),
-                NAME_MAX,
+                limits::NAME,
             ),
             account_number: m.required(
                 "account_number",
                 d.account_number,
                 c.map(|c| &c.account_number),
-                100,
+                limits::ACCOUNT_NUMBER,
             ),
             ifsc_code: m.parsed("ifsc_code", ifsc, parse_ifsc),
-            bank_name: m.required("bank_name", d.bank_name, c.map(|c| &c.bank_name), NAME_MAX),
+            bank_name: m.required(
+                "bank_name",
+                d.bank_name,
+                c.map(|c| &c.bank_name),
+                limits::NAME,
+            ),
             branch_name: m.optional(
                 "branch_name",
                 d.branch_name,
                 c.map(|c| &c.branch_name),
-                NAME_MAX,
+                limits::NAME,
             ),
-            upi_id: m.optional("upi_id", d.upi_id, c.map(|c| &c.upi_id), NAME_MAX),
+            upi_id: m.optional("upi_id", d.upi_id, c.map(|c| &c.upi_id), limits::NAME),
             is_primary,
             is_active,
-            notes: m.optional("notes", d.notes, c.map(|c| &c.notes), 4000),
+            notes: m.optional("notes", d.notes, c.map(|c| &c.notes), limits::NOTE),
         };
         m.finish(fields)
     }
@@ -702,12 +718,12 @@ impl MasterKind for CalendarLabels {
         let mut m = Merge::default();
         let event_type = m.parsed("default_event_type", d.default_event_type, |s| s.parse());
         let fields = CalendarLabelFields {
-            name: m.required("name", d.name, c.map(|c| &c.name), NAME_MAX),
+            name: m.required("name", d.name, c.map(|c| &c.name), limits::NAME),
             description: m.optional(
                 "description",
                 d.description,
                 c.map(|c| &c.description),
-                4000,
+                limits::NOTE,
             ),
             default_event_type: event_type
                 .or(c.map(|c| c.default_event_type))
@@ -813,9 +829,14 @@ impl MasterKind for DocTemplates {
             property_type_id: keep_or(d.property_type_id, c.map(|c| c.property_type_id)),
             property_subtype_id: keep_or(d.property_subtype_id, c.map(|c| c.property_subtype_id)),
             case_type,
-            category: m.required("category", d.category, c.map(|c| &c.category), 100),
+            category: m.required(
+                "category",
+                d.category,
+                c.map(|c| &c.category),
+                limits::SHORT,
+            ),
             required: flag(d.required, c.map(|c| c.required), true),
-            notes: m.optional("notes", d.notes, c.map(|c| &c.notes), 4000),
+            notes: m.optional("notes", d.notes, c.map(|c| &c.notes), limits::NOTE),
         };
         m.finish(fields)
     }

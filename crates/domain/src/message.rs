@@ -115,14 +115,11 @@ pub fn may_moderate(actor: &Actor, message: &Message) -> bool {
 
 /// A message body as stored: trimmed, 1 to 10,000 characters.
 pub fn validate_text(raw: &str) -> Result<String, String> {
-    let text = raw.trim();
+    let text = crate::text::parse(raw, MESSAGE_MAX_CHARS)?;
     if text.is_empty() {
         return Err("must not be empty".into());
     }
-    if text.chars().count() > MESSAGE_MAX_CHARS {
-        return Err(format!("must be at most {MESSAGE_MAX_CHARS} characters"));
-    }
-    Ok(text.to_owned())
+    Ok(text)
 }
 
 /// The union of the listed ids and the ids mentioned in the text, sorted, each once.

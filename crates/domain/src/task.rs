@@ -14,6 +14,7 @@ use crate::activity::{ActivityDraft, PayloadValue};
 use crate::assignment::AssignmentService;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::instant::Instant;
 use crate::leave::LeaveCalendar;
 use crate::user::{UserId, UserRepository};
 
@@ -137,7 +138,7 @@ pub struct TaskDraft {
     pub description: Option<Option<String>>,
     pub status: Option<String>,
     pub assigned_to_user_id: Option<Option<i64>>,
-    pub due_at: Option<Option<OffsetDateTime>>,
+    pub due_at: Option<Option<Instant>>,
     pub template_type: Option<Option<String>>,
     /// Assign even though the assignee is on approved leave today.
     pub override_on_leave: bool,
@@ -160,9 +161,9 @@ pub struct MyTaskFilter {
     /// Only tasks with this status; naming one also lifts the default exclusion of DONE.
     pub status: Option<TaskStatus>,
     /// Only tasks due at or after this instant (tasks without a due time are left out).
-    pub due_from: Option<OffsetDateTime>,
+    pub due_from: Option<Instant>,
     /// Only tasks due at or before this instant (tasks without a due time are left out).
-    pub due_to: Option<OffsetDateTime>,
+    pub due_to: Option<Instant>,
 }
 
 impl MyTaskFilter {
@@ -219,15 +220,12 @@ pub trait TaskRepository: Send + Sync {
 
 /// A title as stored: trimmed, 2 to 255 characters.
 pub fn validate_title(raw: &str) -> Result<String, String> {
-    let title = raw.trim();
+    let title = crate::text::parse(raw, TITLE_MAX_CHARS)?;
     let chars = title.chars().count();
     if chars < TITLE_MIN_CHARS {
         return Err(format!("must be at least {TITLE_MIN_CHARS} characters"));
     }
-    if chars > TITLE_MAX_CHARS {
-        return Err(format!("must be at most {TITLE_MAX_CHARS} characters"));
-    }
-    Ok(title.to_owned())
+    Ok(title)
 }
 
 /// Optional text as stored: trimmed, blank means none, at most `max` characters.
@@ -237,11 +235,9 @@ fn optional_text(
     max: usize,
     errors: &mut FieldErrors,
 ) -> Option<String> {
-    let value = raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max {
-        errors.add(field, format!("must be at most {max} characters"));
-    }
-    Some(value)
+    errors
+        .check(field, crate::text::parse_optional(raw.as_deref(), max))
+        .flatten()
 }
 
 /// Who may change a task: its creator, its current assignee, or anyone who sees all
@@ -302,7 +298,7 @@ fn merge(current: Option<&TaskFields>, d: &TaskDraft, e: &mut FieldErrors) -> Op
     };
     let due_at = match d.due_at {
         None => current.and_then(|c| c.due_at),
-        Some(value) => value,
+        Some(value) => value.map(Instant::get),
     };
     Some(TaskFields {
         title: title?,

@@ -15,9 +15,10 @@ use zenops_domain::assignment::AssignmentScope;
 use zenops_domain::page::{Page, Paged};
 use zenops_domain::user::UserId;
 
+use crate::db::stored_time_on;
 use crate::entity::activity_logs;
 use crate::error::unexpected;
-use crate::{Database, SharedClock, assignments::scoped, stored_time};
+use crate::{Database, SharedClock, assignments::scoped};
 
 pub struct SeaActivityRepository {
     db: Database,
@@ -66,7 +67,7 @@ pub(crate) async fn record_all(
             assignment_id: Set(entry.assignment_id.or(assignment_id)),
             message: Set(Some(message)),
             payload_json: Set(payload_json(&entry.payload)),
-            created_at: Set(stored_time(at)),
+            created_at: Set(stored_time_on(conn.get_database_backend(), at)),
             ..Default::default()
         }
         .insert(conn)
@@ -131,10 +132,10 @@ impl ActivityRepository for SeaActivityRepository {
             query = query.filter(C::Kind.eq(kind.as_str()));
         }
         if let Some(from) = filter.from {
-            query = query.filter(C::CreatedAt.gte(stored_time(from)));
+            query = query.filter(C::CreatedAt.gte(self.db.stored_time(from)));
         }
         if let Some(to) = filter.to {
-            query = query.filter(C::CreatedAt.lte(stored_time(to)));
+            query = query.filter(C::CreatedAt.lte(self.db.stored_time(to)));
         }
         let total = query
             .clone()

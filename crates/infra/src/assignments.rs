@@ -23,11 +23,12 @@ use zenops_domain::sla;
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
+use crate::Database;
 use crate::activities::record_all;
+use crate::db::stored_time_on;
 use crate::entity::{assignment_assignees, assignment_floors, assignments, calendar_events};
 use crate::error::unexpected;
 use crate::sql::statement;
-use crate::{Database, stored_time};
 
 use assignments::Column as A;
 
@@ -144,8 +145,13 @@ fn to_assignment(
 }
 
 /// The columns a write sets (all but identity, code and creation).
-fn apply(row: &mut assignments::ActiveModel, f: &AssignmentFields, at: OffsetDateTime) {
-    let time = |t: Option<OffsetDateTime>| t.map(stored_time);
+fn apply(
+    db: &Database,
+    row: &mut assignments::ActiveModel,
+    f: &AssignmentFields,
+    at: OffsetDateTime,
+) {
+    let time = |t: Option<OffsetDateTime>| t.map(|t| db.stored_time(t));
     row.case_type = Set(f.case_type.as_str().to_owned());
     row.service_line = Set(f.service_line.as_str().to_owned());
     row.bank_id = Set(f.bank_id);
@@ -175,8 +181,8 @@ fn apply(row: &mut assignments::ActiveModel, f: &AssignmentFields, at: OffsetDat
     row.fees_paise = Set(f.fees.map(Money::paise));
     row.is_paid = Set(f.is_paid);
     row.notes = Set(f.notes.clone());
-    row.due_at = Set(stored_time(f.due_at));
-    row.updated_at = Set(stored_time(at));
+    row.due_at = Set(db.stored_time(f.due_at));
+    row.updated_at = Set(db.stored_time(at));
 }
 
 fn write_error(err: sea_orm::DbErr) -> DomainError {
@@ -263,8 +269,8 @@ async fn sync_events(
         event_type: Set(event.event_type.as_str().to_owned()),
         title: Set(event.title.replace("{code}", code)),
         description: Set(None),
-        start_at: Set(stored_time(event.start_at)),
-        end_at: Set(stored_time(event.end_at)),
+        start_at: Set(stored_time_on(txn.get_database_backend(), event.start_at)),
+        end_at: Set(stored_time_on(txn.get_database_backend(), event.end_at)),
         all_day: Set(false),
         assignment_id: Set(Some(id)),
         created_by_user_id: Set(created_by.0),
@@ -279,8 +285,8 @@ async fn sync_events(
         .to_string()),
         assigned_to_all: Set(false),
         event_label_id: Set(None),
-        created_at: Set(stored_time(at)),
-        updated_at: Set(stored_time(at)),
+        created_at: Set(stored_time_on(txn.get_database_backend(), at)),
+        updated_at: Set(stored_time_on(txn.get_database_backend(), at)),
         ..Default::default()
     });
     calendar_events::Entity::insert_many(rows).exec(txn).await?;
@@ -414,10 +420,10 @@ impl SeaAssignmentRepository {
             select = select.filter(A::IsPaid.eq(paid));
         }
         if let Some(from) = query.created_from {
-            select = select.filter(A::CreatedAt.gte(stored_time(from)));
+            select = select.filter(A::CreatedAt.gte(self.db.stored_time(from)));
         }
         if let Some(to) = query.created_to {
-            select = select.filter(A::CreatedAt.lte(stored_time(to)));
+            select = select.filter(A::CreatedAt.lte(self.db.stored_time(to)));
         }
         if let Some(text) = query
             .search
@@ -527,13 +533,13 @@ impl AssignmentRepository for SeaAssignmentRepository {
             code_year: Set(series.year),
             code_number: Set(number),
             created_by_user_id: Set(created_by.0),
-            created_at: Set(stored_time(at)),
+            created_at: Set(self.db.stored_time(at)),
             deleted_at: Set(None),
             deleted_by_user_id: Set(None),
             row_version: Set(1),
             ..Default::default()
         };
-        apply(&mut row, &write.fields, at);
+        apply(&self.db, &mut row, &write.fields, at);
         let saved = row.insert(&txn).await.map_err(write_error)?;
         write_children(&txn, true, saved.id, &code, created_by, write, at)
             .await
@@ -569,7 +575,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
     ) -> DomainResult<Assignment> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         let mut row = <assignments::ActiveModel as Default>::default();
-        apply(&mut row, &write.fields, at);
+        apply(&self.db, &mut row, &write.fields, at);
         row.row_version = Set(version + 1);
         let updated = assignments::Entity::update_many()
             .set(row)
@@ -629,9 +635,9 @@ impl AssignmentRepository for SeaAssignmentRepository {
     ) -> DomainResult<()> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         let deleted = assignments::Entity::update_many()
-            .col_expr(A::DeletedAt, Expr::value(stored_time(at)))
+            .col_expr(A::DeletedAt, Expr::value(self.db.stored_time(at)))
             .col_expr(A::DeletedByUserId, Expr::value(by.0))
-            .col_expr(A::UpdatedAt, Expr::value(stored_time(at)))
+            .col_expr(A::UpdatedAt, Expr::value(self.db.stored_time(at)))
             .col_expr(A::RowVersion, Expr::value(version + 1))
             .filter(A::Id.eq(id))
             .filter(A::RowVersion.eq(version))
@@ -716,14 +722,16 @@ impl AssignmentRepository for SeaAssignmentRepository {
                 "unpaid",
             )
             .column_as(
-                count_if(is_open().and(Expr::col(A::DueAt).lt(stored_time(overdue_before)))),
+                count_if(
+                    is_open().and(Expr::col(A::DueAt).lt(self.db.stored_time(overdue_before))),
+                ),
                 "overdue",
             )
             .column_as(
                 count_if(
                     is_open()
-                        .and(Expr::col(A::DueAt).gte(stored_time(overdue_before)))
-                        .and(Expr::col(A::DueAt).lt(stored_time(soon_before))),
+                        .and(Expr::col(A::DueAt).gte(self.db.stored_time(overdue_before)))
+                        .and(Expr::col(A::DueAt).lt(self.db.stored_time(soon_before))),
                 ),
                 "due_soon",
             )
@@ -756,9 +764,9 @@ impl AssignmentRepository for SeaAssignmentRepository {
         let open = open_statuses();
         let placeholders = vec!["?"; open.len()].join(", ");
         let mut values: Vec<Value> = vec![
-            stored_time(overdue_before).into(),
-            stored_time(overdue_before).into(),
-            stored_time(soon_before).into(),
+            self.db.stored_time(overdue_before).into(),
+            self.db.stored_time(overdue_before).into(),
+            self.db.stored_time(soon_before).into(),
         ];
         values.extend(open.iter().map(|s| Value::from(*s)));
         let scope_sql = match scope {

@@ -8,10 +8,10 @@ use zenops_domain::calendar::{CalendarEvent, CalendarRepository, EventQuery, Eve
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
+use crate::Database;
 use crate::assignments::scoped;
 use crate::entity::{assignments, calendar_events};
 use crate::error::unexpected;
-use crate::{Database, stored_time};
 
 pub struct SeaCalendarRepository {
     db: Database,
@@ -82,10 +82,10 @@ impl CalendarRepository for SeaCalendarRepository {
                 .add(C::AssignmentId.not_in_subquery(live)),
         );
         if let Some(from) = query.start_from {
-            select = select.filter(C::StartAt.gte(stored_time(from)));
+            select = select.filter(C::StartAt.gte(self.db.stored_time(from)));
         }
         if let Some(to) = query.start_to {
-            select = select.filter(C::StartAt.lte(stored_time(to)));
+            select = select.filter(C::StartAt.lte(self.db.stored_time(to)));
         }
         if !query.event_types.is_empty() {
             select =

@@ -8,7 +8,22 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbErr, SqlxSqliteConnector};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector,
+};
+use time::{OffsetDateTime, UtcOffset};
+
+/// [`Database::stored_time`] for code that holds only a connection or a transaction.
+pub(crate) fn stored_time_on(backend: DbBackend, at: impl Into<OffsetDateTime>) -> OffsetDateTime {
+    let at: OffsetDateTime = at.into();
+    let at = at.to_offset(UtcOffset::UTC);
+    let micros = at.microsecond() * 1_000;
+    let nanos = match backend {
+        DbBackend::Sqlite => micros + 1,
+        _ => micros,
+    };
+    at.replace_nanosecond(nanos).unwrap_or(at)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {
@@ -84,6 +99,23 @@ impl Database {
     /// Whether the database answers; for readiness probes.
     pub async fn ping(&self) -> bool {
         self.conn.execute_unprepared("SELECT 1").await.is_ok()
+    }
+
+    /// A timestamp as it is written to (or compared with) a column: UTC at microsecond
+    /// precision, the instant itself on both backends.
+    ///
+    /// SQLite keeps timestamps as RFC 3339 text, whose fraction drops trailing zeros
+    /// (`:00Z` would sort after `:00.5Z`); one nanosecond past the microsecond keeps the
+    /// fraction nine digits wide, so text order is time order. PostgreSQL gets the exact
+    /// microsecond: sqlx sends it as whole microseconds from 2000-01-01 *truncated towards
+    /// zero*, so a nanosecond added before 2000 would come back one microsecond later.
+    ///
+    /// Values from callers arrive as bounded [`zenops_domain::instant::Instant`]s, so the
+    /// SQLite text encoding always succeeds: `sea-query-sqlx` silently drops a bind value
+    /// whose encoding fails (RFC 3339 has no year before 0 or after 9999), which shifted
+    /// every later parameter of the statement.
+    pub(crate) fn stored_time(&self, at: impl Into<OffsetDateTime>) -> OffsetDateTime {
+        stored_time_on(self.conn.get_database_backend(), at)
     }
 
     pub async fn close(self) -> Result<(), DbErr> {

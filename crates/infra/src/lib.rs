@@ -46,16 +46,6 @@ impl Clock for SystemClock {
     }
 }
 
-/// Timestamps are stored in UTC at microsecond precision. SQLite keeps them as RFC 3339
-/// text, whose fraction drops trailing zeros (`:00Z` would sort after `:00.5Z`); one
-/// nanosecond past the microsecond makes the fraction always nine digits wide, so text
-/// order is time order. PostgreSQL rounds it away.
-pub(crate) fn stored_time(at: OffsetDateTime) -> OffsetDateTime {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let micros = at.microsecond();
-    at.replace_nanosecond(micros * 1_000 + 1).unwrap_or(at)
-}
-
 pub type SharedClock = Arc<dyn Clock>;
 
 /// Every port implementation the application needs, built over one database.

@@ -25,7 +25,7 @@ use crate::entity::{
     property_types,
 };
 use crate::error::{UniqueRule, Violation, duplicate, unexpected, violation};
-use crate::{Database, SharedClock, stored_time};
+use crate::{Database, SharedClock};
 
 /// When a row is written: the id to update (none on insert) and the time.
 #[derive(Clone, Copy)]
@@ -115,7 +115,7 @@ where
     async fn save(&self, fields: &K::Fields, id: Option<i64>) -> DomainResult<Record<K::Fields>> {
         let stamp = Stamp {
             id,
-            now: stored_time(self.clock.now()),
+            now: self.db.stored_time(self.clock.now()),
         };
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         let active = K::active(fields, stamp);

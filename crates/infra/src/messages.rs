@@ -11,10 +11,10 @@ use zenops_domain::message::{Message, MessageRepository};
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
+use crate::Database;
 use crate::activities::record_all;
 use crate::entity::assignment_messages;
 use crate::error::{Violation, unexpected, violation};
-use crate::{Database, stored_time};
 
 use assignment_messages::Column as M;
 
@@ -103,8 +103,8 @@ impl MessageRepository for SeaMessageRepository {
             message: Set(text.to_owned()),
             mentions: Set(mentions_json(mentions)),
             pinned: Set(pinned),
-            created_at: Set(stored_time(at)),
-            updated_at: Set(stored_time(at)),
+            created_at: Set(self.db.stored_time(at)),
+            updated_at: Set(self.db.stored_time(at)),
             ..Default::default()
         }
         .insert(&txn)
@@ -134,7 +134,7 @@ impl MessageRepository for SeaMessageRepository {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         let updated = assignment_messages::Entity::update_many()
             .col_expr(M::Pinned, Expr::value(pinned))
-            .col_expr(M::UpdatedAt, Expr::value(stored_time(at)))
+            .col_expr(M::UpdatedAt, Expr::value(self.db.stored_time(at)))
             .filter(M::Id.eq(message_id))
             .exec(&txn)
             .await

@@ -7,6 +7,7 @@ use sea_orm::{
     ActiveModelTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, Set, TransactionTrait,
 };
 use zenops_domain::access::{CapabilityOverrides, Role, Roles};
+use zenops_domain::instant::Instant;
 use zenops_domain::master::{
     BankFields, Banks, BranchFields, Branches, CalendarEventType, CalendarLabelFields,
     CalendarLabels, CaseType, ClientFields, Clients, CompanyAccountFields, CompanyAccounts,
@@ -20,7 +21,7 @@ use crate::entity::users;
 use crate::error::unexpected;
 use crate::master::{MasterTable, Stamp};
 use crate::users::apply_profile;
-use crate::{Database, SharedClock, stored_time};
+use crate::{Database, SharedClock};
 
 /// The demo password of every demo user. Demo only: production refuses demo data.
 pub const DEMO_PASSWORD: &str = "password";
@@ -57,7 +58,7 @@ pub async fn seed_demo(
     if !has_no_users(db).await? {
         return Ok(false);
     }
-    let now = stored_time(clock.now());
+    let now = db.stored_time(clock.now());
     let txn = db.conn.begin().await.map_err(unexpected)?;
     let password = NewPassword::unchecked(DEMO_PASSWORD);
     for (email, name, role) in DEMO_USERS {
@@ -425,7 +426,7 @@ pub async fn seed_demo_work(
         adapters.clock.clone(),
     );
     let now = adapters.clock.now();
-    let day = |d: i64| Some(Some(now + Duration::days(d)));
+    let day = |d: i64| Some(Instant::new(now + Duration::days(d)).ok());
 
     // (case, bank, branch, client, valuer name, type, subtype, primary, others, status,
     //  visit in days, report due in days, fees)
@@ -692,9 +693,9 @@ pub async fn seed_demo_work(
             description: Some(Some("Inspect the property and take photographs".to_owned())),
             status: Some(if n % 2 == 0 { "DOING" } else { "TODO" }.to_owned()),
             assigned_to_user_id: Some(primary.map(|u| u.id.0)),
-            due_at: Some(Some(
-                now + Duration::days(i64::try_from(n % 4).unwrap_or(0)),
-            )),
+            due_at: Some(
+                Instant::new(now + Duration::days(i64::try_from(n % 4).unwrap_or(0))).ok(),
+            ),
             override_on_leave: true,
             ..TaskDraft::default()
         };

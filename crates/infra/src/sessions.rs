@@ -14,7 +14,7 @@ use zenops_domain::auth::{FailureCounts, LoginThrottleStore, SessionRevocations}
 use crate::activities::record_all;
 use crate::entity::{login_failures, revoked_sessions};
 use crate::error::unexpected;
-use crate::{Database, SharedClock, stored_time};
+use crate::{Database, SharedClock};
 
 pub struct SeaSessionRevocations {
     db: Database,
@@ -35,7 +35,7 @@ impl SessionRevocations for SeaSessionRevocations {
         expires_at: OffsetDateTime,
         entry: &ActivityDraft,
     ) -> DomainResult<()> {
-        let now = stored_time(self.clock.now());
+        let now = self.db.stored_time(self.clock.now());
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         // Expired sessions fail on their own; their rows are no longer needed.
         revoked_sessions::Entity::delete_many()
@@ -45,7 +45,7 @@ impl SessionRevocations for SeaSessionRevocations {
             .map_err(unexpected)?;
         let row = revoked_sessions::ActiveModel {
             session_id: Set(session_id.to_owned()),
-            expires_at: Set(stored_time(expires_at)),
+            expires_at: Set(self.db.stored_time(expires_at)),
             revoked_at: Set(now),
         };
         revoked_sessions::Entity::insert(row)
@@ -96,7 +96,7 @@ impl LoginThrottleStore for SeaLoginThrottle {
         since: OffsetDateTime,
     ) -> DomainResult<FailureCounts> {
         use login_failures::Column as C;
-        let since = stored_time(since);
+        let since = self.db.stored_time(since);
         let (pair, pair_oldest) = self
             .count(
                 sea_orm::Condition::all()
@@ -130,14 +130,14 @@ impl LoginThrottleStore for SeaLoginThrottle {
     ) -> DomainResult<()> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         login_failures::Entity::delete_many()
-            .filter(login_failures::Column::FailedAt.lt(stored_time(forget_before)))
+            .filter(login_failures::Column::FailedAt.lt(self.db.stored_time(forget_before)))
             .exec(&txn)
             .await
             .map_err(unexpected)?;
         let row = login_failures::ActiveModel {
             account: Set(account.to_owned()),
             address: Set(address.to_owned()),
-            failed_at: Set(stored_time(at)),
+            failed_at: Set(self.db.stored_time(at)),
             ..Default::default()
         };
         login_failures::Entity::insert(row)

@@ -12,10 +12,10 @@ use zenops_domain::task::{MyTask, MyTaskFilter, Task, TaskFields, TaskRepository
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
+use crate::Database;
 use crate::activities::record_all;
 use crate::entity::{assignment_tasks, assignments};
 use crate::error::{Violation, unexpected, violation};
-use crate::{Database, stored_time};
 
 use assignment_tasks::Column as T;
 
@@ -64,14 +64,19 @@ fn write_error(err: sea_orm::DbErr) -> DomainError {
 }
 
 /// The columns a create or update sets from the fields.
-fn apply(row: &mut assignment_tasks::ActiveModel, f: &TaskFields, at: OffsetDateTime) {
+fn apply(
+    db: &Database,
+    row: &mut assignment_tasks::ActiveModel,
+    f: &TaskFields,
+    at: OffsetDateTime,
+) {
     row.title = Set(f.title.clone());
     row.description = Set(f.description.clone());
     row.status = Set(f.status.as_str().to_owned());
     row.assigned_to_user_id = Set(f.assigned_to.map(|u| u.0));
-    row.due_at = Set(f.due_at.map(stored_time));
+    row.due_at = Set(f.due_at.map(|t| db.stored_time(t)));
     row.template_type = Set(f.template_type.clone());
-    row.updated_at = Set(stored_time(at));
+    row.updated_at = Set(db.stored_time(at));
 }
 
 /// A row of the "my tasks" query: the task's columns and three of its assignment's.
@@ -162,10 +167,10 @@ impl TaskRepository for SeaTaskRepository {
         let mut row = assignment_tasks::ActiveModel {
             assignment_id: Set(assignment_id),
             created_by_user_id: Set(created_by.0),
-            created_at: Set(stored_time(at)),
+            created_at: Set(self.db.stored_time(at)),
             ..Default::default()
         };
-        apply(&mut row, fields, at);
+        apply(&self.db, &mut row, fields, at);
         let saved = row.insert(&txn).await.map_err(write_error)?;
         let entry = activity.clone().with("task_id", saved.id);
         record_all(
@@ -190,7 +195,7 @@ impl TaskRepository for SeaTaskRepository {
     ) -> DomainResult<Task> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         let mut row = <assignment_tasks::ActiveModel as Default>::default();
-        apply(&mut row, fields, at);
+        apply(&self.db, &mut row, fields, at);
         let updated = assignment_tasks::Entity::update_many()
             .set(row)
             .filter(T::Id.eq(task_id))
@@ -261,10 +266,10 @@ impl TaskRepository for SeaTaskRepository {
             select = select.filter(T::Status.ne(TaskStatus::Done.as_str()));
         }
         if let Some(from) = filter.due_from {
-            select = select.filter(T::DueAt.gte(stored_time(from)));
+            select = select.filter(T::DueAt.gte(self.db.stored_time(from)));
         }
         if let Some(to) = filter.due_to {
-            select = select.filter(T::DueAt.lte(stored_time(to)));
+            select = select.filter(T::DueAt.lte(self.db.stored_time(to)));
         }
         // Due soonest first, tasks without a due time last, then the newest.
         let no_due = sea_orm::sea_query::Expr::col((assignment_tasks::Entity, T::DueAt)).is_null();

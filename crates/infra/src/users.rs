@@ -22,7 +22,7 @@ use crate::activities::record_all;
 use crate::entity::users;
 use crate::error::{Violation, unexpected, violation};
 use crate::sql::statement;
-use crate::{Database, DatabaseKind, SharedClock, stored_time};
+use crate::{Database, DatabaseKind, SharedClock};
 
 pub struct SeaUserRepository {
     db: Database,
@@ -196,7 +196,7 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User> {
-        let now = stored_time(self.clock.now());
+        let now = self.db.stored_time(self.clock.now());
         let mut row = users::ActiveModel {
             password_hash: Set(hash.0.clone()),
             last_login_at: Set(None),
@@ -225,7 +225,7 @@ impl UserRepository for SeaUserRepository {
         }
         let mut row = users::ActiveModel {
             id: Unchanged(id.0),
-            updated_at: Set(stored_time(self.clock.now())),
+            updated_at: Set(self.db.stored_time(self.clock.now())),
             ..Default::default()
         };
         apply_profile(&mut row, profile);
@@ -256,7 +256,10 @@ impl UserRepository for SeaUserRepository {
     ) -> DomainResult<()> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         users::Entity::update_many()
-            .col_expr(users::Column::LastLoginAt, Expr::value(stored_time(at)))
+            .col_expr(
+                users::Column::LastLoginAt,
+                Expr::value(self.db.stored_time(at)),
+            )
             .filter(users::Column::Id.eq(id.0))
             .exec(&txn)
             .await

@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
+use zenops_domain::DomainError;
 use zenops_domain::activity::{ACTIVITY_LIST_CAP, ActivityFilter};
 use zenops_domain::assignment::{
     Assignment, AssignmentDraft, AssignmentQuery, AssignmentView, Completion, FloorDraft, LIST_CAP,
     LIST_DEFAULT, Summary, WorkloadRow,
 };
+use zenops_domain::instant::{Instant, check_date};
 use zenops_domain::page::Page;
 use zenops_domain::sla::{Due, DueState, FirmZone};
 use zenops_domain::user::UserId;
@@ -222,27 +224,30 @@ impl DateOrTime {
     /// A plain date means noon of that day in the firm's zone (so the date survives any
     /// client that cuts an ISO string back to its date); a time without an offset, as a
     /// `datetime-local` input sends it, is the firm's local time.
-    pub fn resolve(&self, zone: &FirmZone, field: &str) -> ApiResult<OffsetDateTime> {
+    /// Every form is held to the accepted range (see [`Instant`]); outside it is a 422 on
+    /// `field`.
+    pub fn resolve(&self, zone: &FirmZone, field: &str) -> ApiResult<Instant> {
+        let invalid = |message: String| ApiError::Domain(DomainError::invalid(field, message));
         let text = match self {
-            DateOrTime::At(at) => return Ok(*at),
+            DateOrTime::At(at) => return Instant::new(*at).map_err(invalid),
             DateOrTime::Day(text) => text.trim(),
         };
         let day = time::macros::format_description!("[year]-[month]-[day]");
-        if let Ok(date) = time::Date::parse(text, &day) {
-            return Ok(zone.at_local(date, time::macros::time!(12:00)));
-        }
         let local = time::macros::format_description!(
             "[year]-[month]-[day]T[hour]:[minute][optional [:[second]]][optional [.[subsecond]]]"
         );
-        match time::PrimitiveDateTime::parse(text, &local) {
-            Ok(at) => Ok(zone.at_local(at.date(), at.time())),
-            Err(_) => Err(ApiError::Domain(zenops_domain::DomainError::invalid(
-                field,
-                format!(
-                    "'{text}' is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 timestamp"
-                ),
-            ))),
-        }
+        let (date, time) = if let Ok(date) = time::Date::parse(text, &day) {
+            (date, time::macros::time!(12:00))
+        } else if let Ok(at) = time::PrimitiveDateTime::parse(text, &local) {
+            (at.date(), at.time())
+        } else {
+            let shown: String = text.chars().take(64).collect();
+            return Err(invalid(format!(
+                "'{shown}' is not a date (YYYY-MM-DD), a local time (YYYY-MM-DDTHH:MM) or an RFC 3339 timestamp"
+            )));
+        };
+        let date = check_date(date).map_err(invalid)?;
+        Instant::new(zone.at_local(date, time)).map_err(invalid)
     }
 }
 
@@ -342,15 +347,14 @@ pub struct AssignmentInput {
 impl AssignmentInput {
     fn into_draft(self, zone: &FirmZone) -> ApiResult<AssignmentDraft> {
         let amount = |v: Option<Option<Amount>>| v.map(|o| o.map(|a| a.text()));
-        let when = |v: Option<Option<DateOrTime>>,
-                    field: &str|
-         -> ApiResult<Option<Option<OffsetDateTime>>> {
-            match v {
-                None => Ok(None),
-                Some(None) => Ok(Some(None)),
-                Some(Some(d)) => d.resolve(zone, field).map(|t| Some(Some(t))),
-            }
-        };
+        let when =
+            |v: Option<Option<DateOrTime>>, field: &str| -> ApiResult<Option<Option<Instant>>> {
+                match v {
+                    None => Ok(None),
+                    Some(None) => Ok(Some(None)),
+                    Some(Some(d)) => d.resolve(zone, field).map(|t| Some(Some(t))),
+                }
+            };
         Ok(AssignmentDraft {
             case_type: self.case_type,
             service_line: self.service_line,
@@ -488,7 +492,11 @@ impl ListQuery {
             is_paid: parse_param::<bool>(&self.is_paid, "is_paid")?,
             created_from: query_instant(&self.created_from, "created_from")?,
             created_to: query_instant(&self.created_to, "created_to")?,
-            search: given(&self.search).or(given(&self.q)).map(str::to_owned),
+            search: given(&self.search)
+                .or(given(&self.q))
+                .map(zenops_domain::text::parse_filter)
+                .transpose()
+                .map_err(|m| DomainError::invalid("search", m))?,
             sort: parse_enum(&self.sort_by, "sort_by", str::parse)?.unwrap_or_default(),
             descending,
         };
@@ -585,6 +593,11 @@ pub struct DashboardRead {
     pub summary: SummaryRead,
     pub workload: Vec<WorkloadRead>,
     pub overdue_assignments: u64,
+    /// Pending approval requests the caller may decide. Always 0 until the approval engine
+    /// exists: there are no approval requests yet.
+    pub approvals_pending: u64,
+    /// Unpaid invoices. Always 0 until invoicing exists: there are no invoices yet.
+    pub payments_pending: u64,
 }
 
 /// Everything the assignment page shows, in one call. `documents`, `approvals` and
@@ -820,6 +833,8 @@ async fn dashboard(
     let counts = counts?;
     Ok(web::Json(DashboardRead {
         overdue_assignments: counts.overdue,
+        approvals_pending: 0,
+        payments_pending: 0,
         summary: SummaryRead::new(counts, zenops_domain::assignment::sees_money(&caller.actor)),
         workload: people?.into_iter().map(WorkloadRead::from).collect(),
     }))

@@ -235,8 +235,8 @@ pub struct AssignmentQuery {
     /// Created by or assigned to this user.
     pub mine: Option<UserId>,
     pub is_paid: Option<bool>,
-    pub created_from: Option<OffsetDateTime>,
-    pub created_to: Option<OffsetDateTime>,
+    pub created_from: Option<crate::instant::Instant>,
+    pub created_to: Option<crate::instant::Instant>,
     /// Case-insensitive text in the code, borrower name or address.
     pub search: Option<String>,
     pub sort: SortKey,

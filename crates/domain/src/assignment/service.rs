@@ -12,11 +12,13 @@ use crate::activity::ActivityDraft;
 use crate::calendar::{CalendarEventType, EventDraft};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
+use crate::instant::Instant;
 use crate::leave::LeaveCalendar;
 use crate::master::CaseType;
 use crate::money::Money;
 use crate::page::{Page, Paged};
 use crate::sla::{self, Due, FirmZone};
+use crate::text::limits;
 use crate::user::UserId;
 
 pub const LIST_DEFAULT: u64 = 100;
@@ -58,8 +60,8 @@ pub struct AssignmentDraft {
     pub cancel_reason: Option<String>,
     pub assigned_to_user_id: Option<Option<i64>>,
     pub assignee_user_ids: Option<Vec<i64>>,
-    pub site_visit_at: Option<Option<OffsetDateTime>>,
-    pub report_due_at: Option<Option<OffsetDateTime>>,
+    pub site_visit_at: Option<Option<Instant>>,
+    pub report_due_at: Option<Option<Instant>>,
     pub fees: Option<Option<String>>,
     pub is_paid: Option<bool>,
     pub notes: Option<Option<String>>,
@@ -92,13 +94,9 @@ fn text(
     max: usize,
     errors: &mut FieldErrors,
 ) -> Option<String> {
-    let value = value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())?;
-    if value.chars().count() > max {
-        errors.add(field, format!("must be at most {max} characters"));
-    }
-    Some(value)
+    errors
+        .check(field, crate::text::parse_optional(value.as_deref(), max))
+        .flatten()
 }
 
 /// `Some(new)` replaces, `None` keeps `old`.
@@ -292,7 +290,11 @@ impl AssignmentService {
             ),
             None => None,
         };
-        let cancel_reason = draft.cancel_reason.clone();
+        let cancel_reason = match draft.cancel_reason.as_deref() {
+            Some(raw) => crate::text::parse_optional(Some(raw), limits::LONG)
+                .map_err(|m| DomainError::invalid("cancel_reason", m))?,
+            None => None,
+        };
         // Sending money fields at all needs the capability: answering by whether the value
         // changed would reveal it.
         if (draft.fees.is_some() || draft.is_paid.is_some()) && !actor.can(Capability::ModifyMoney)
@@ -360,7 +362,7 @@ impl AssignmentService {
             fields.status = to;
             fields.milestones = milestones;
             fields.cancel_reason = match to {
-                AssignmentStatus::Cancelled => cancel_reason.map(|r| r.trim().to_owned()),
+                AssignmentStatus::Cancelled => cancel_reason,
                 _ => None,
             };
             let mut entry = ActivityDraft::new(
@@ -504,26 +506,31 @@ impl AssignmentService {
         let valuer_client_name = text(
             pick(d.valuer_client_name, kept_name),
             "valuer_client_name",
-            255,
+            limits::NAME,
             &mut e,
         );
         let borrower_name = text(
             pick(d.borrower_name, keep_text(|c| &c.borrower_name)),
             "borrower_name",
-            255,
+            limits::NAME,
             &mut e,
         );
-        let phone = text(pick(d.phone, keep_text(|c| &c.phone)), "phone", 50, &mut e);
+        let phone = text(
+            pick(d.phone, keep_text(|c| &c.phone)),
+            "phone",
+            limits::CODE,
+            &mut e,
+        );
         let address = text(
             pick(d.address, keep_text(|c| &c.address)),
             "address",
-            2000,
+            limits::ADDRESS,
             &mut e,
         );
         let notes = text(
             pick(d.notes, keep_text(|c| &c.notes)),
             "notes",
-            10_000,
+            limits::LONG,
             &mut e,
         );
         let area = |raw: Option<Option<String>>,
@@ -556,13 +563,18 @@ impl AssignmentService {
             Some(drafts) => {
                 let mut floors = Vec::with_capacity(drafts.len());
                 for (i, f) in drafts.into_iter().enumerate() {
-                    let name = f.floor_name.trim().to_owned();
-                    if name.is_empty() || name.chars().count() > 100 {
-                        e.add(
-                            &format!("floors[{i}].floor_name"),
-                            "must be 1 to 100 characters",
-                        );
-                    }
+                    let field = format!("floors[{i}].floor_name");
+                    let name = match crate::text::parse(&f.floor_name, limits::SHORT) {
+                        Ok(name) if name.is_empty() => {
+                            e.add(&field, "must not be empty");
+                            name
+                        }
+                        Ok(name) => name,
+                        Err(message) => {
+                            e.add(&field, message);
+                            String::new()
+                        }
+                    };
                     let area = e.check(&format!("floors[{i}].area"), Area::parse_positive(&f.area));
                     let order_index = f
                         .order_index
@@ -601,8 +613,15 @@ impl AssignmentService {
             ),
         };
         let is_paid = pick(d.is_paid, current.is_some_and(|c| c.is_paid));
-        let site_visit_at = pick(d.site_visit_at, current.and_then(|c| c.site_visit_at));
-        let report_due_at = pick(d.report_due_at, current.and_then(|c| c.report_due_at));
+        let instant = |at: Option<Option<Instant>>| at.map(|at| at.map(Instant::get));
+        let site_visit_at = pick(
+            instant(d.site_visit_at),
+            current.and_then(|c| c.site_visit_at),
+        );
+        let report_due_at = pick(
+            instant(d.report_due_at),
+            current.and_then(|c| c.report_due_at),
+        );
 
         // People: the primary plus additional assignees; with no primary the first listed
         // becomes primary.

@@ -27,7 +27,9 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let value = raw.trim().to_lowercase();
         let invalid = || format!("'{}' is not a valid email address", raw.trim());
-        if value.len() > 255 || value.chars().any(char::is_whitespace) {
+        if value.len() > crate::text::limits::NAME
+            || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(invalid());
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;

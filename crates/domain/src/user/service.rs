@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::access::{Actor, Capability, CapabilityOverrides, Role, Roles};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
+use crate::text;
 use crate::user::{
     Email, NewPassword, PasswordHasher, User, UserFilter, UserId, UserProfile, UserRepository,
 };
@@ -53,10 +54,6 @@ pub struct UserService {
     hasher: Arc<dyn PasswordHasher>,
 }
 
-fn clean(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
-}
-
 /// Applies the contact fields every profile edit shares.
 fn apply_contact(
     profile: &mut UserProfile,
@@ -68,11 +65,21 @@ fn apply_contact(
     if let Some(email) = email.and_then(|e| errors.check("email", Email::parse(e))) {
         profile.email = email;
     }
-    if let Some(full_name) = full_name {
-        profile.full_name = clean(full_name);
+    if let Some(full_name) = full_name.and_then(|name| {
+        errors.check(
+            "full_name",
+            text::parse_optional(name.as_deref(), text::limits::NAME),
+        )
+    }) {
+        profile.full_name = full_name;
     }
-    if let Some(phone) = phone {
-        profile.phone = clean(phone);
+    if let Some(phone) = phone.and_then(|phone| {
+        errors.check(
+            "phone",
+            text::parse_optional(phone.as_deref(), text::limits::CODE),
+        )
+    }) {
+        profile.phone = phone;
     }
 }
 
@@ -133,6 +140,14 @@ impl UserService {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let password = errors.check("password", NewPassword::parse(&input.password));
+        let full_name = errors.check(
+            "full_name",
+            text::parse_optional(input.full_name.as_deref(), text::limits::NAME),
+        );
+        let phone = errors.check(
+            "phone",
+            text::parse_optional(input.phone.as_deref(), text::limits::CODE),
+        );
         let roles = match (&input.role, &input.roles) {
             (None, None) => Some(Roles::single(Role::Employee)),
             (role, roles) => errors.check("roles", parse_roles(role.as_deref(), roles.as_deref())),
@@ -149,8 +164,8 @@ impl UserService {
         };
         let profile = UserProfile {
             email,
-            full_name: clean(input.full_name),
-            phone: clean(input.phone),
+            full_name: full_name.flatten(),
+            phone: phone.flatten(),
             roles,
             is_active: input.is_active.unwrap_or(true),
             capability_overrides: overrides,
