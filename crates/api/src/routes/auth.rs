@@ -105,15 +105,20 @@ fn parse_credentials(req: &HttpRequest, body: &[u8]) -> ApiResult<(String, Strin
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    let (field, account, password) = if is_json {
         let credentials: LoginJson = serde_json::from_slice(body)
             .map_err(|e| ApiError::BadRequest(format!("Invalid login body: {e}")))?;
-        Ok((credentials.email, credentials.password))
+        ("email", credentials.email, credentials.password)
     } else {
         let credentials: LoginForm = serde_urlencoded::from_bytes(body)
             .map_err(|e| ApiError::BadRequest(format!("Invalid login form: {e}")))?;
-        Ok((credentials.username, credentials.password))
-    }
+        ("username", credentials.username, credentials.password)
+    };
+    // No account name holds a control character or exceeds an email's length; such input
+    // is malformed, not a failed sign-in, and never reaches the throttle's columns.
+    let account = zenops_domain::text::parse_filter(&account)
+        .map_err(|m| ApiError::Domain(zenops_domain::DomainError::invalid(field, m)))?;
+    Ok((account, password))
 }
 
 /// Sign in with the OAuth2 password form (`username`, `password`) or JSON
@@ -128,7 +133,8 @@ fn parse_credentials(req: &HttpRequest, body: &[u8]) -> ApiResult<(String, Strin
     responses(
         (status = 200, body = LoginResponse),
         (status = 400, description = "Wrong credentials or inactive user", body = ErrorBody),
-        (status = 422, description = "Unreadable body", body = ErrorBody),
+        (status = 413, description = "Body over the size limit", body = ErrorBody),
+        (status = 422, description = "Unreadable body, or an account name with control characters", body = ErrorBody),
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]

@@ -537,3 +537,22 @@ async fn every_accepted_instant_round_trips_through_the_database_and_json() {
 fn urlencode(text: &str) -> String {
     text.replace('+', "%2B").replace(':', "%3A")
 }
+
+#[tokio::test]
+async fn an_account_name_with_a_nul_is_refused_before_any_lookup() {
+    let app = spawn_app().await;
+    for response in [
+        app.login_form("ad\u{0}min@zenops.local", "x").await,
+        app.client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"email": "admin@zenops.local\u{0}", "password": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        let body = refused(response, 422).await;
+        assert_eq!(body["code"], "validation_error", "{body}");
+    }
+    // The account itself is untouched and still signs in.
+    app.login(ADMIN).await;
+}
