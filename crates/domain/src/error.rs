@@ -124,7 +124,9 @@ impl DomainError {
     }
 
     /// Wraps a fault the rules cannot explain, keeping it (and its sources) for the log.
-    pub fn unexpected(cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+    pub fn unexpected(
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
         Self::Unexpected(cause.into())
     }
 }
