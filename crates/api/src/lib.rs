@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod dto;
+pub mod edge;
 pub mod error;
 pub mod openapi;
 pub mod routes;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod assignments;
 mod auth;
+mod edge;
 mod master;
 mod openapi;
 mod rbac;
