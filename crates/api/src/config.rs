@@ -86,6 +86,11 @@ pub struct Settings {
     #[arg(long, env = "ASSIGNMENT_CODE_PREFIX", default_value = "VAL")]
     pub assignment_code_prefix: String,
 
+    /// Seconds a request body may go without a byte arriving while it is being read; then
+    /// the request gets 408 and the connection is closed.
+    #[arg(long, env = "CLIENT_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub client_body_timeout_secs: u64,
+
     /// `pretty` (development) or `json` (log shippers).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -140,6 +145,8 @@ pub enum ConfigError {
     TimeZone(String),
     #[error("ASSIGNMENT_CODE_PREFIX: {0}")]
     CodePrefix(String),
+    #[error("CLIENT_BODY_TIMEOUT_SECS must be positive")]
+    BodyTimeout,
 }
 
 pub const MIN_SECRET_LEN: usize = 32;
@@ -163,6 +170,7 @@ impl Settings {
             seed_demo_work: false,
             firm_timezone: "Asia/Kolkata".into(),
             assignment_code_prefix: "VAL".into(),
+            client_body_timeout_secs: 30,
             log_format: LogFormat::Pretty,
         }
     }
@@ -235,6 +243,9 @@ impl Settings {
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.access_token_ttl_minutes <= 0 || self.session_max_hours <= 0 {
             return Err(ConfigError::Lifetimes);
+        }
+        if self.client_body_timeout_secs == 0 {
+            return Err(ConfigError::BodyTimeout);
         }
         self.firm_zone()?;
         zenops_domain::assignment::AssignmentCode::new(&self.assignment_code_prefix, 2026, 1)

@@ -1,6 +1,7 @@
 //! The API's one error type and its single mapping to HTTP: `{"detail", "code"}` bodies
 //! (plus `errors` per field for validation), FastAPI-style so the frontend reads `detail`.
 
+use actix_web::error::JsonPayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -37,6 +38,25 @@ pub enum ApiError {
     Unauthenticated(&'static str),
     #[error("Not found")]
     NoRoute,
+    /// The body is larger than the server reads.
+    #[error("The request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The request target (path and query) is longer than the server reads.
+    #[error("The request URI is longer than the limit of {0} bytes")]
+    UriTooLong(usize),
+    /// The request's headers together are larger than the server reads.
+    #[error("The request headers are larger than the limit of {0} bytes in all")]
+    HeadersTooLarge(usize),
+    /// The client stopped sending the body; the connection is closed after the answer.
+    #[error("The request body stopped arriving: nothing came for {0:?}")]
+    BodyTimeout(std::time::Duration),
+    /// A handler panicked. The panic is logged where it is caught, with its message.
+    #[error("the request's handler panicked")]
+    Panicked,
+    /// An error answer that another layer (actix-web itself, CORS) made with a body of its
+    /// own, reshaped into ours: the status stays, the code follows from it.
+    #[error("{detail}")]
+    Http { status: StatusCode, detail: String },
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -66,11 +86,7 @@ impl ApiError {
                     "too_many_attempts",
                     err.to_string(),
                 ),
-                D::Unexpected(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "Something went wrong on our side; it has been logged".to_owned(),
-                ),
+                D::Unexpected(_) => internal(),
             },
             ApiError::BadRequest(detail) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -83,7 +99,57 @@ impl ApiError {
                 (*detail).to_owned(),
             ),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found", "Not found".to_owned()),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                self.to_string(),
+            ),
+            ApiError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "uri_too_long", self.to_string()),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                self.to_string(),
+            ),
+            ApiError::BodyTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                self.to_string(),
+            ),
+            ApiError::Panicked => internal(),
+            // The status stays; a fault's text stays in the log.
+            ApiError::Http { status, .. } if status.is_server_error() => {
+                (*status, "internal_error", INTERNAL_DETAIL.to_owned())
+            }
+            ApiError::Http { status, detail } => (*status, code_of(*status), detail.clone()),
         }
+    }
+}
+
+const INTERNAL_DETAIL: &str = "Something went wrong on our side; it has been logged";
+
+fn internal() -> (StatusCode, &'static str, String) {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        INTERNAL_DETAIL.to_owned(),
+    )
+}
+
+/// The code of an error answer that only has a status.
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "not_authenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::LENGTH_REQUIRED => "length_required",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        _ => "http_error",
     }
 }
 
@@ -94,7 +160,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (status, code, detail) = self.parts();
-        if status.is_server_error() {
+        if status.is_server_error() && !matches!(self, ApiError::Panicked) {
             // The cause is logged once, here, with every source beneath it (inside the
             // request's span, so with its request id); the caller gets nothing internal.
             tracing::error!(error = %self, causes = %cause_chain(self), "request failed");
@@ -114,6 +180,10 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let ApiError::BodyTimeout(_) = self {
+            // What is left of the body is not worth waiting for.
+            response.force_close();
         }
         if let ApiError::Domain(DomainError::Throttled { retry_after_secs }) = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
@@ -151,9 +221,21 @@ pub fn cause_chain(err: &dyn std::error::Error) -> String {
     chain
 }
 
-/// Turns extractor failures (bad JSON, form, query or path) into our error shape.
+/// Turns extractor failures (bad form, query or path) into our error shape.
 pub fn extractor_error(err: impl std::fmt::Display) -> actix_web::Error {
     ApiError::BadRequest(err.to_string()).into()
+}
+
+/// Turns JSON body failures into our error shape: 413 for a body over the limit, 422 for
+/// anything unreadable.
+pub fn json_error(err: JsonPayloadError) -> actix_web::Error {
+    match err {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge(limit).into()
+        }
+        err => extractor_error(err),
+    }
 }
 
 /// 404 for every path the API does not serve.
@@ -251,6 +333,25 @@ mod tests {
         let chain = cause_chain(&err);
         assert!(chain.contains("pool timed out"), "{chain}");
         assert!(chain.ends_with("connection refused"), "{chain}");
+    }
+
+    #[test]
+    fn reshaped_answers_keep_their_status_and_say_nothing_internal() {
+        let (status, body) = body_of(ApiError::Http {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            detail: "Requested method is not allowed".to_owned(),
+        });
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["code"], "method_not_allowed");
+        assert_eq!(body["detail"], "Requested method is not allowed");
+
+        let (status, body) = body_of(ApiError::Http {
+            status: StatusCode::BAD_GATEWAY,
+            detail: "upstream at 10.0.0.7 refused".to_owned(),
+        });
+        assert_eq!(status, StatusCode::BAD_GATEWAY);
+        assert_eq!(body["code"], "internal_error");
+        assert!(!body.to_string().contains("10.0.0.7"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod dto;
+pub mod edge;
 pub mod error;
 pub mod guard;
 pub mod openapi;

@@ -16,7 +16,8 @@ use zenops_domain::user::PasswordHasher;
 use zenops_infra::{Adapters, Database, SharedClock, SystemClock};
 
 use crate::config::{ConfigError, Settings};
-use crate::error::{extractor_error, no_route};
+use crate::edge::{self, MAX_BODY_BYTES};
+use crate::error::{extractor_error, json_error, no_route};
 use crate::guard::refuse_control_characters;
 use crate::openapi::{ApiDoc, accept_oauth_tokens};
 use crate::routes;
@@ -111,6 +112,9 @@ impl Application {
             .port();
         let cors_origins = settings.cors_origins.clone();
         let development = !settings.is_production();
+        let limits = edge::Limits {
+            body_idle_timeout: std::time::Duration::from_secs(settings.client_body_timeout_secs),
+        };
         let mut server = HttpServer::new(move || {
             let (app, mut api) = App::new()
                 .into_utoipa_app()
@@ -118,9 +122,10 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(
                     web::JsonConfig::default()
-                        .limit(1 << 20)
-                        .error_handler(|e, _| extractor_error(e)),
+                        .limit(MAX_BODY_BYTES)
+                        .error_handler(|e, _| json_error(e)),
                 )
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::FormConfig::default().error_handler(|e, _| extractor_error(e)))
@@ -134,8 +139,12 @@ impl Application {
                 .configure(routes::calendar::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
+            // Outermost first: the request's span and id, JSON for every error, CORS, the
+            // limits and the panic guard, then the refusal of control characters.
             app.wrap(from_fn(refuse_control_characters))
+                .wrap(from_fn(move |req, next| edge::guard(limits, req, next)))
                 .wrap(cors(&cors_origins, development))
+                .wrap(from_fn(edge::json_errors))
                 .wrap(from_fn(request_context))
                 .route(
                     "/docs",

@@ -33,14 +33,6 @@ pub struct FloorRead {
     pub order_index: i32,
 }
 
-/// Fees and payment state: present only for roles that handle money.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MoneyFields {
-    #[schema(value_type = Option<String>, example = "4500.00")]
-    pub fees: Option<String>,
-    pub is_paid: bool,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssignmentRead {
     pub id: i64,
@@ -92,8 +84,16 @@ pub struct AssignmentRead {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub cancelled_at: Option<OffsetDateTime>,
     pub cancel_reason: Option<String>,
-    #[serde(flatten)]
-    pub money: Option<MoneyFields>,
+    /// The fee (null when none is set). Only roles that handle money get this key; for
+    /// others it is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, required = false, example = "4500.00")]
+    pub fees: Option<Option<String>>,
+    /// Whether the fee has been paid. Only roles that handle money get this key; for
+    /// others it is absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool, required = false)]
+    pub is_paid: Option<bool>,
     pub notes: Option<String>,
     pub floors: Vec<FloorRead>,
     pub is_deleted: bool,
@@ -179,10 +179,8 @@ impl AssignmentRead {
             completed_at: f.milestones.completed_at,
             cancelled_at: f.milestones.cancelled_at,
             cancel_reason: f.cancel_reason.clone(),
-            money: view.money_visible.then(|| MoneyFields {
-                fees: f.fees.map(|m| m.to_string()),
-                is_paid: f.is_paid,
-            }),
+            fees: view.money_visible.then(|| f.fees.map(|m| m.to_string())),
+            is_paid: view.money_visible.then_some(f.is_paid),
             notes: f.notes.clone(),
             floors: f
                 .floors
@@ -520,8 +518,10 @@ pub struct SummaryRead {
     pub cancelled: u64,
     pub overdue: u64,
     pub due_soon: u64,
-    /// Work not yet paid (not cancelled); only for roles that handle money.
+    /// Work not yet paid (not cancelled). Only roles that handle money get this key; for
+    /// others it is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u64, required = false)]
     pub unpaid: Option<u64>,
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod assignments;
 mod auth;
+mod edge;
 mod hardening;
 mod master;
 mod openapi;
