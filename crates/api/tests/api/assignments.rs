@@ -850,6 +850,9 @@ async fn workload_counts_each_person_and_the_unassigned() {
     assert_eq!(dashboard["summary"]["total"], 3);
     assert_eq!(dashboard["overdue_assignments"], 1);
     assert_eq!(dashboard["workload"].as_array().unwrap().len(), 3);
+    // The frontend reads both counts; nothing is pending before approvals and invoices exist.
+    assert_eq!(dashboard["approvals_pending"], 0);
+    assert_eq!(dashboard["payments_pending"], 0);
 }
 
 #[tokio::test]
