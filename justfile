@@ -26,9 +26,15 @@ lint:
 fmt:
     cargo fmt --all
 
-# What CI runs: fmt, clippy, the SQLite suite, the PostgreSQL suite
+# What CI runs: fmt, clippy, the SQLite suite, the PostgreSQL suite, the API fuzzer
 ci:
     bash .ci/run
+
+# Fuzz the debug server on fresh SQLite and PostgreSQL databases: hand-written hostile
+# requests, then schemathesis as a field valuer and as the admin
+# (e.g. `FUZZ_DATABASES=sqlite just fuzz`; settings at the top of .ci/fuzz)
+fuzz:
+    bash .ci/fuzz
 
 # The assignment benchmark on SQLite and PostgreSQL (builds the release server first);
 # arguments go to zenops-bench, e.g. `just bench --databases sqlite --seconds 5`
