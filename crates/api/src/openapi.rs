@@ -72,3 +72,58 @@ pub fn accept_oauth_tokens(openapi: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// Documents on every operation the errors that any request can meet before or around its
+/// handler (see `edge` and `guard`), where the operation does not document them itself:
+/// 422 (an unreadable or out-of-range parameter, a control character in the path or query),
+/// 414 and 431 (an over-long URI or headers), 500; and for operations that take a body,
+/// 408 (the body stopped arriving) and 413 (the body is over the limit). All carry
+/// `ErrorBody`.
+pub fn document_edge_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let mut common = vec![
+                (
+                    "422",
+                    "Invalid parameters or body, listed in `errors` where they are fields",
+                ),
+                ("414", "The URI is over 8 KiB"),
+                ("431", "The headers are over 32 KiB"),
+                ("500", "A fault on the server's side; logged with its cause"),
+            ];
+            if op.request_body.is_some() {
+                common.push(("408", "The request body stopped arriving"));
+                common.push(("413", "The request body is over 1 MiB"));
+            }
+            for (status, description) in common {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description));
+            }
+        }
+    }
+}

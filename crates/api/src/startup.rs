@@ -19,7 +19,7 @@ use crate::config::{ConfigError, Settings};
 use crate::edge::{self, MAX_BODY_BYTES};
 use crate::error::{extractor_error, json_error, no_route};
 use crate::guard::refuse_control_characters;
-use crate::openapi::{ApiDoc, accept_oauth_tokens};
+use crate::openapi::{ApiDoc, accept_oauth_tokens, document_edge_errors};
 use crate::routes;
 use crate::session::TokenCodec;
 use crate::state::{AppState, Options};
@@ -139,6 +139,7 @@ impl Application {
                 .configure(routes::calendar::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
+            document_edge_errors(&mut api);
             // Outermost first: the request's span and id, JSON for every error, CORS, the
             // limits and the panic guard, then the refusal of control characters.
             app.wrap(from_fn(refuse_control_characters))

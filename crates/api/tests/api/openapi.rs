@@ -40,6 +40,17 @@ async fn the_document_lists_every_route_and_no_other() {
                         "{method} {path} documents no 401"
                     );
                 }
+                // What the edge can answer to any request is documented everywhere.
+                let mut edge = vec!["422", "414", "431", "500"];
+                if operation.get("requestBody").is_some() {
+                    edge.extend(["408", "413"]);
+                }
+                for status in edge {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} documents no {status}"
+                    );
+                }
             }
         }
     }
