@@ -160,8 +160,11 @@ def main():
          ANY_4XX),
         ("GET /api/assignments?q=%00", admin, "GET", "/api/assignments?q=%00", None, ANY_4XX),
         ("GET /api/activities?type=%00", admin, "GET", "/api/activities?type=%00", None, ANY_4XX),
-        ("100 KB query string",
-         admin, "GET", "/api/assignments?q=" + "a" * 100_000, None, ANY_4XX),
+        # 60 KB: past the server's 8 KiB cap (414), short of actix-http's own URI limit
+        # (65,534 bytes), past which it answers 400 with an empty body before any of our
+        # code runs (docs/api-conventions.md, "Limits").
+        ("60 KB query string",
+         admin, "GET", "/api/assignments?q=" + "a" * 60_000, None, [414]),
         ("login form with a NUL byte in the username",
          None, "POST", "/api/auth/login", b"username=ad%00min%40zenops.local&password=x",
          [400, 422]),
