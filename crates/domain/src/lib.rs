@@ -15,6 +15,8 @@ pub mod money;
 pub mod page;
 pub mod sla;
 pub mod task;
+#[cfg(test)]
+mod testing;
 pub mod user;
 
 pub use access::{Actor, Capability, Role, Roles};

@@ -321,6 +321,105 @@ async fn password_reset_by_hr() {
 }
 
 #[tokio::test]
+async fn nobody_raises_their_own_privileges_or_grants_what_they_lack() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let admin = app.login(ADMIN).await;
+    let hr_id = app.user_id(&hr, HR).await;
+    let employee_id = app.user_id(&hr, EMPLOYEE).await;
+
+    let own = expect(
+        app.patch(
+            &format!("/api/auth/users/{hr_id}"),
+            &hr,
+            &json!({"roles": ["HR", "FINANCE"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_eq!(own["code"], "forbidden");
+    assert_eq!(
+        own["detail"],
+        "You cannot change your own roles or capability overrides"
+    );
+    let caps = expect(app.get("/api/auth/capabilities", &hr).await, 200).await;
+    assert_eq!(caps["capabilities"]["modify_money"], false);
+    assert_eq!(caps["meta"]["roles"], json!(["HR"]));
+
+    // Nor to someone else, nor to a new user: HR does not hold FINANCE's capabilities.
+    let other = expect(
+        app.patch(
+            &format!("/api/auth/users/{employee_id}"),
+            &hr,
+            &json!({"roles": ["EMPLOYEE", "FINANCE"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let detail = other["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("FINANCE") && detail.contains("modify_money"),
+        "{detail}"
+    );
+    expect(
+        app.post(
+            "/api/auth/users",
+            &hr,
+            &new_user("cashier@pinnacle.example", "FINANCE"),
+        )
+        .await,
+        403,
+    )
+    .await;
+    // What HR holds, HR may hand out; resending one's own roles unchanged is no change.
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{employee_id}"),
+            &hr,
+            &json!({"roles": ["EMPLOYEE", "FIELD_VALUER"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{hr_id}"),
+            &hr,
+            &json!({"roles": ["HR"], "phone": "+91 90000 33333"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    // An ADMIN grants anything to others, but not to themself.
+    let admin_id = app.user_id(&admin, ADMIN).await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{admin_id}"),
+            &admin,
+            &json!({"capability_overrides": {"partner_portal_access": true}}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{employee_id}"),
+            &admin,
+            &json!({"roles": ["EMPLOYEE", "FINANCE"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn deactivated_users_lose_their_sessions() {
     let app = spawn_app().await;
     let admin = app.login(ADMIN).await;
@@ -383,17 +482,19 @@ async fn the_last_active_admin_cannot_be_removed() {
     let admin_id = app.user_id(&admin, ADMIN).await;
     let path = format!("/api/auth/users/{admin_id}");
 
+    // Nobody changes their own roles, so the last ADMIN cannot demote themself either.
     let demote = expect(
         app.patch(&path, &admin, &json!({"roles": ["HR"]})).await,
-        409,
+        403,
     )
     .await;
-    assert_eq!(demote["code"], "last_admin");
-    expect(
+    assert_eq!(demote["code"], "forbidden");
+    let deactivate = expect(
         app.patch(&path, &admin, &json!({"is_active": false})).await,
         409,
     )
     .await;
+    assert_eq!(deactivate["code"], "last_admin");
     expect(app.delete(&path, &admin).await, 409).await;
     let still = expect(app.get(&path, &admin).await, 200).await;
     assert_eq!(still["roles"], json!(["ADMIN"]));
@@ -437,20 +538,27 @@ async fn concurrent_demotions_keep_one_admin() {
     )
     .await;
     let admin_id = app.user_id(&admin, ADMIN).await;
-    let demote = |id: i64| {
+    let deputy_token = app
+        .login_with("deputy@pinnacle.example", STRONG_PASSWORD)
+        .await;
+    // Each demotes the other (nobody may change their own roles).
+    let demote = |id: i64, token: &str| {
         let path = format!("/api/auth/users/{id}");
         let body = json!({"roles": ["EMPLOYEE"]});
         let request = app
             .client
             .patch(app.url(&path))
-            .bearer_auth(&admin)
+            .bearer_auth(token)
             .json(&body);
         async move { request.send().await.unwrap().status().as_u16() }
     };
-    let (a, b) = tokio::join!(demote(admin_id), demote(deputy["id"].as_i64().unwrap()));
+    let (a, b) = tokio::join!(
+        demote(admin_id, &deputy_token),
+        demote(deputy["id"].as_i64().unwrap(), &admin)
+    );
     let mut statuses = [a, b];
     statuses.sort_unstable();
-    // One demotion wins; the other is refused (or, if the acting admin lost first, the
+    // One demotion wins; the other is refused (or, if its caller was demoted first, that
     // caller is no longer allowed to manage users at all).
     assert_eq!(statuses[0], 200, "{statuses:?}");
     assert!(statuses[1] == 409 || statuses[1] == 403, "{statuses:?}");

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::access::{Actor, Capability, CapabilityOverrides, Role, Roles};
+use crate::access::{Actor, Capabilities, Capability, CapabilityOverrides, Role, Roles};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
 use crate::user::{
@@ -156,6 +156,7 @@ impl UserService {
             capability_overrides: overrides,
         };
         Self::guard_admin_powers(actor, None, &profile)?;
+        Self::guard_grants(actor, None, &profile)?;
         let hash = self.hasher.hash(&password)?;
         self.users.insert(&profile, &hash).await
     }
@@ -211,6 +212,7 @@ impl UserService {
             .and_then(|p| errors.check("password", NewPassword::parse(p)));
         errors.into_result()?;
         Self::guard_admin_powers(actor, Some(&current), &profile)?;
+        Self::guard_grants(actor, Some(&current), &profile)?;
         if password.is_some() {
             Self::guard_password_reset(actor, &current)?;
         }
@@ -310,6 +312,34 @@ impl UserService {
         Ok(())
     }
 
+    /// Nobody changes their own roles or capability overrides, and nobody hands out more
+    /// than they hold: a role is granted only by someone who has every capability it
+    /// carries (an ADMIN has them all). Removing roles is not granting.
+    fn guard_grants(actor: &Actor, current: Option<&User>, next: &UserProfile) -> DomainResult<()> {
+        if let Some(user) = current.filter(|u| u.id == actor.user_id)
+            && (user.roles != next.roles || user.capability_overrides != next.capability_overrides)
+        {
+            return Err(DomainError::Forbidden(
+                "You cannot change your own roles or capability overrides".into(),
+            ));
+        }
+        let granted = next
+            .roles
+            .iter()
+            .filter(|role| !current.is_some_and(|u| u.roles.contains(*role)));
+        for role in granted {
+            let missing = Capabilities::of_role(role).beyond(&actor.capabilities);
+            if !missing.is_empty() {
+                let names: Vec<&str> = missing.iter().map(|c| c.key()).collect();
+                return Err(DomainError::Forbidden(format!(
+                    "You cannot grant the {role} role: it carries capabilities you do not hold ({})",
+                    names.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn guard_password_reset(actor: &Actor, target: &User) -> DomainResult<()> {
         if target.roles.contains(Role::Admin)
             && !actor.has_role(Role::Admin)
@@ -320,5 +350,124 @@ impl UserService {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::user;
+
+    fn actor_of(user: &User) -> Actor {
+        Actor::new(user.id, user.roles.clone(), &user.capability_overrides)
+    }
+
+    fn with_roles(user: &User, roles: &[Role]) -> UserProfile {
+        UserProfile {
+            roles: Roles::new(None, roles).unwrap(),
+            ..UserProfile::from(user)
+        }
+    }
+
+    fn forbidden(result: DomainResult<()>) -> String {
+        match result {
+            Err(DomainError::Forbidden(detail)) => detail,
+            other => panic!("expected 403, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nobody_changes_their_own_roles_or_overrides() {
+        let hr = user(3, "hr@pinnacle.example", Role::Hr);
+        let detail = forbidden(UserService::guard_grants(
+            &actor_of(&hr),
+            Some(&hr),
+            &with_roles(&hr, &[Role::Hr, Role::Finance]),
+        ));
+        assert!(detail.contains("your own roles"), "{detail}");
+        // Not even an ADMIN, and not even to drop a role.
+        let admin = user(1, "admin@pinnacle.example", Role::Admin);
+        forbidden(UserService::guard_grants(
+            &actor_of(&admin),
+            Some(&admin),
+            &with_roles(&admin, &[Role::Admin, Role::Finance]),
+        ));
+        let mut two_roles = hr.clone();
+        two_roles.roles = Roles::new(None, &[Role::Hr, Role::Employee]).unwrap();
+        forbidden(UserService::guard_grants(
+            &actor_of(&two_roles),
+            Some(&two_roles),
+            &with_roles(&two_roles, &[Role::Hr]),
+        ));
+        let overrides = UserProfile {
+            capability_overrides: CapabilityOverrides::parse([("modify_money", true)]).unwrap(),
+            ..UserProfile::from(&admin)
+        };
+        forbidden(UserService::guard_grants(
+            &actor_of(&admin),
+            Some(&admin),
+            &overrides,
+        ));
+        // Editing the rest of one's own profile, roles resent unchanged, is fine.
+        let same = UserProfile {
+            phone: Some("+91 90000 00000".into()),
+            ..UserProfile::from(&hr)
+        };
+        assert!(UserService::guard_grants(&actor_of(&hr), Some(&hr), &same).is_ok());
+    }
+
+    #[test]
+    fn a_role_is_granted_only_by_someone_holding_all_it_carries() {
+        let hr = actor_of(&user(3, "hr@pinnacle.example", Role::Hr));
+        let field = user(6, "field@pinnacle.example", Role::FieldValuer);
+        let detail = forbidden(UserService::guard_grants(
+            &hr,
+            Some(&field),
+            &with_roles(&field, &[Role::FieldValuer, Role::Finance]),
+        ));
+        assert!(
+            detail.contains("FINANCE") && detail.contains("modify_money"),
+            "{detail}"
+        );
+        // On create too.
+        forbidden(UserService::guard_grants(
+            &hr,
+            None,
+            &with_roles(&field, &[Role::AssistantValuer]),
+        ));
+        assert!(
+            UserService::guard_grants(&hr, None, &with_roles(&field, &[Role::Employee])).is_ok()
+        );
+        assert!(
+            UserService::guard_grants(
+                &hr,
+                Some(&field),
+                &with_roles(&field, &[Role::FieldValuer, Role::Hr])
+            )
+            .is_ok()
+        );
+        // A role the user already has is not granted again; removing one is not granting.
+        let finance = user(4, "finance@pinnacle.example", Role::Finance);
+        let kept = UserProfile {
+            phone: Some("+91 90000 00000".into()),
+            ..UserProfile::from(&finance)
+        };
+        assert!(UserService::guard_grants(&hr, Some(&finance), &kept).is_ok());
+        let mut two = finance.clone();
+        two.roles = Roles::new(None, &[Role::Finance, Role::Employee]).unwrap();
+        assert!(
+            UserService::guard_grants(&hr, Some(&two), &with_roles(&two, &[Role::Employee]))
+                .is_ok()
+        );
+        // An ADMIN grants anything, to others.
+        let admin = actor_of(&user(1, "admin@pinnacle.example", Role::Admin));
+        assert!(
+            UserService::guard_grants(
+                &admin,
+                Some(&field),
+                &with_roles(&field, &[Role::Finance, Role::Admin])
+            )
+            .is_ok()
+        );
     }
 }
