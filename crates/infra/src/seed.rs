@@ -70,7 +70,7 @@ pub async fn seed_demo(
             capability_overrides: CapabilityOverrides::none(),
         };
         let mut row = users::ActiveModel {
-            password_hash: Set(hasher.hash(&password)?.0),
+            password_hash: Set(hasher.hash(&password).await?.0),
             last_login_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),

@@ -213,10 +213,19 @@ pub trait UserRepository: Send + Sync {
     ) -> DomainResult<()>;
 }
 
-/// Hashing lives behind a port so the domain never sees a crypto crate.
+/// Hashing lives behind a port so the domain never sees a crypto crate. Hashing is slow on
+/// purpose, so both operations are async: an adapter runs them away from the threads that
+/// serve requests.
+#[async_trait]
 pub trait PasswordHasher: Send + Sync {
-    fn hash(&self, password: &NewPassword) -> DomainResult<PasswordHash>;
-    fn verify(&self, password: &str, hash: &PasswordHash) -> bool;
+    async fn hash(&self, password: &NewPassword) -> DomainResult<PasswordHash>;
+    /// Whether `password` matches `hash`; an error only when the check itself could not
+    /// run.
+    async fn verify(&self, password: &str, hash: &PasswordHash) -> DomainResult<bool>;
+    /// A hash of nobody's password made with the same cost as real ones. Checking a
+    /// password against it when there is no account takes as long as a real check, so
+    /// the time of an answer does not tell who has an account.
+    fn decoy(&self) -> PasswordHash;
 }
 
 mod service;

@@ -157,7 +157,7 @@ impl UserService {
         };
         Self::guard_admin_powers(actor, None, &profile)?;
         Self::guard_grants(actor, None, &profile)?;
-        let hash = self.hasher.hash(&password)?;
+        let hash = self.hasher.hash(&password).await?;
         self.users.insert(&profile, &hash).await
     }
 
@@ -213,10 +213,13 @@ impl UserService {
         errors.into_result()?;
         Self::guard_admin_powers(actor, Some(&current), &profile)?;
         Self::guard_grants(actor, Some(&current), &profile)?;
-        if password.is_some() {
-            Self::guard_password_reset(actor, &current)?;
-        }
-        let hash = password.map(|p| self.hasher.hash(&p)).transpose()?;
+        let hash = match password {
+            Some(password) => {
+                Self::guard_password_reset(actor, &current)?;
+                Some(self.hasher.hash(&password).await?)
+            }
+            None => None,
+        };
         let removes_admin = current.is_active_admin()
             && !(profile.is_active && profile.roles.contains(Role::Admin));
         self.users
@@ -244,7 +247,7 @@ impl UserService {
         Self::guard_password_reset(actor, &current)?;
         let password =
             NewPassword::parse(password).map_err(|m| DomainError::invalid("password", m))?;
-        let hash = self.hasher.hash(&password)?;
+        let hash = self.hasher.hash(&password).await?;
         self.users
             .update(id, &UserProfile::from(&current), Some(&hash), false)
             .await
@@ -270,17 +273,17 @@ impl UserService {
             None => None,
             Some(password) => {
                 let stored = self.users.password_hash(actor.user_id).await?;
-                let current_ok = changes
-                    .current_password
-                    .as_deref()
-                    .is_some_and(|c| self.hasher.verify(c, &stored));
+                let current_ok = match changes.current_password.as_deref() {
+                    Some(given) => self.hasher.verify(given, &stored).await?,
+                    None => false,
+                };
                 if !current_ok {
                     return Err(DomainError::rejected(
                         "current_password_invalid",
                         "Current password is invalid",
                     ));
                 }
-                Some(self.hasher.hash(&password)?)
+                Some(self.hasher.hash(&password).await?)
             }
         };
         self.users
