@@ -19,7 +19,7 @@ use crate::access::Actor;
 use crate::activity::ActivityDraft;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::user::{PasswordHasher, User, UserId, UserRepository};
+use crate::user::{PasswordHasher, SessionUser, User, UserId, UserRepository};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
@@ -222,17 +222,21 @@ impl AuthService {
         })
     }
 
-    /// Resolves the actor behind a verified token: the session must not be revoked and the
-    /// user must still exist and be active. Roles are read fresh, so changes apply at once.
+    /// Resolves the actor behind a verified token of session `session_id`, issued in the
+    /// user's session `generation`: the session must not be revoked, the user must still
+    /// exist and be active, and their sessions must not have been ended since (a password
+    /// change or reset, a deactivation) unless this is the session that changed the
+    /// password. Roles are read fresh, so changes apply at once.
     pub async fn actor_for_session(
         &self,
         user_id: UserId,
         session_id: &str,
+        generation: i64,
     ) -> DomainResult<(Actor, User)> {
         const INVALID: &str = "Could not validate credentials";
-        // One lookup per request: the user and whether this session was signed out.
+        // One lookup per request: the user and what decides whether this session is good.
         let user = match self.users.get_for_session(user_id, session_id).await? {
-            Some((user, revoked)) if user.is_active && !revoked => user,
+            Some(found) if session_is_good(&found, generation) => found.user,
             _ => return Err(DomainError::Unauthenticated(INVALID)),
         };
         let actor = Actor::new(user.id, user.roles.clone(), &user.capability_overrides);
@@ -254,6 +258,13 @@ impl AuthService {
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
+}
+
+/// Whether a token of `generation` still speaks for the user it names.
+fn session_is_good(found: &SessionUser, generation: i64) -> bool {
+    found.user.is_active
+        && !found.revoked
+        && (generation == found.user.session_generation || found.kept)
 }
 
 #[cfg(test)]
@@ -373,6 +384,29 @@ mod tests {
             .unwrap_err();
         assert_eq!(code(err), "user_inactive");
         assert_eq!(h.throttle.events(), ["begin", "clear", "begin", "withdraw"]);
+    }
+
+    fn session_user(generation: i64, revoked: bool, kept: bool) -> SessionUser {
+        let mut found = user(1, "field@pinnacle.example", Role::FieldValuer);
+        found.session_generation = generation;
+        SessionUser {
+            user: found,
+            revoked,
+            kept,
+        }
+    }
+
+    #[test]
+    fn a_token_is_good_only_for_its_generation_or_the_kept_session() {
+        assert!(session_is_good(&session_user(0, false, false), 0));
+        // Sessions were ended (password changed, reset, deactivated) since it was issued.
+        assert!(!session_is_good(&session_user(1, false, false), 0));
+        // Unless it is the session the user changed their own password from.
+        assert!(session_is_good(&session_user(1, false, true), 0));
+        assert!(!session_is_good(&session_user(1, true, true), 1));
+        let mut inactive = session_user(0, false, false);
+        inactive.user.is_active = false;
+        assert!(!session_is_good(&inactive, 0));
     }
 
     #[test]

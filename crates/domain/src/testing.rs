@@ -12,8 +12,8 @@ use crate::auth::{Admission, AttemptId, LoginThrottleStore, SessionRevocations, 
 use crate::error::{DomainError, DomainResult};
 use crate::page::{Page, Paged};
 use crate::user::{
-    Email, NewPassword, PasswordHash, PasswordHasher, User, UserFilter, UserId, UserProfile,
-    UserRepository,
+    Email, NewPassword, PasswordHash, PasswordHasher, SessionUser, SessionsAfter, User, UserFilter,
+    UserId, UserProfile, UserRepository,
 };
 
 fn unused<T>() -> DomainResult<T> {
@@ -31,15 +31,17 @@ pub fn user(id: i64, email: &str, role: Role) -> User {
         is_active: true,
         capability_overrides: CapabilityOverrides::none(),
         last_login_at: None,
+        session_generation: 0,
         created_at: at,
         updated_at: at,
     }
 }
 
-/// Users with their password hashes.
+/// Users with their password hashes; remembers what each update did to sessions.
 #[derive(Default)]
 pub struct FakeUsers {
     pub rows: Mutex<Vec<(User, PasswordHash)>>,
+    pub session_writes: Mutex<Vec<(UserId, SessionsAfter)>>,
 }
 
 impl FakeUsers {
@@ -50,6 +52,7 @@ impl FakeUsers {
             .collect();
         Self {
             rows: Mutex::new(rows),
+            ..Self::default()
         }
     }
 
@@ -71,7 +74,7 @@ impl UserRepository for FakeUsers {
         &self,
         _id: UserId,
         _session_id: &str,
-    ) -> DomainResult<Option<(User, bool)>> {
+    ) -> DomainResult<Option<SessionUser>> {
         unused()
     }
 
@@ -99,7 +102,12 @@ impl UserRepository for FakeUsers {
         profile: &UserProfile,
         hash: Option<&PasswordHash>,
         _keep_an_active_admin: bool,
+        sessions: &SessionsAfter,
     ) -> DomainResult<User> {
+        self.session_writes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, sessions.clone()));
         let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
         let (user, stored) = rows
             .iter_mut()
@@ -111,6 +119,9 @@ impl UserRepository for FakeUsers {
         user.roles = profile.roles.clone();
         user.is_active = profile.is_active;
         user.capability_overrides = profile.capability_overrides.clone();
+        if *sessions != SessionsAfter::Keep {
+            user.session_generation += 1;
+        }
         if let Some(hash) = hash {
             *stored = hash.clone();
         }

@@ -552,3 +552,56 @@ async fn sign_ins_sign_outs_and_failures_are_in_the_trail() {
     .await;
     assert!(own.as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn changing_ones_own_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    let here = app.login(FIELD).await;
+    let elsewhere = app.login(FIELD).await;
+    let renewed_elsewhere = expect(
+        app.post("/api/auth/heartbeat", &elsewhere, &json!({}))
+            .await,
+        200,
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(
+        app.patch(
+            "/api/auth/me",
+            &here,
+            &json!({"password": STRONG_PASSWORD, "current_password": DEMO_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &elsewhere).await, 401).await;
+    expect(app.get("/api/auth/me", &renewed_elsewhere).await, 401).await;
+    // The session that made the change goes on, renewals included.
+    expect(app.get("/api/auth/me", &here).await, 200).await;
+    let renewed = expect(
+        app.post("/api/auth/heartbeat", &here, &json!({})).await,
+        200,
+    )
+    .await;
+    let renewed = renewed["access_token"].as_str().unwrap();
+    expect(app.get("/api/auth/me", renewed).await, 200).await;
+    let fresh = app.login_with(FIELD, STRONG_PASSWORD).await;
+    expect(app.get("/api/auth/me", &fresh).await, 200).await;
+    // A later change from the new session ends the one that was kept before.
+    expect(
+        app.patch(
+            "/api/auth/me",
+            &fresh,
+            &json!({"password": "Another#Pass2026", "current_password": STRONG_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &here).await, 401).await;
+    expect(app.get("/api/auth/me", renewed).await, 401).await;
+    expect(app.get("/api/auth/me", &fresh).await, 200).await;
+}

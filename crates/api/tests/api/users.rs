@@ -321,6 +321,62 @@ async fn password_reset_by_hr() {
 }
 
 #[tokio::test]
+async fn a_password_reset_ends_every_session_of_the_user() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let first = app.login(ASSISTANT).await;
+    let second = app.login(ASSISTANT).await;
+    let renewed = expect(
+        app.post("/api/auth/heartbeat", &first, &json!({})).await,
+        200,
+    )
+    .await;
+    let renewed = renewed["access_token"].as_str().unwrap().to_owned();
+    let id = app.user_id(&admin, ASSISTANT).await;
+    expect(
+        app.post(
+            &format!("/api/auth/users/{id}/reset-password"),
+            &admin,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    for token in [&first, &second, &renewed] {
+        expect(app.get("/api/auth/me", token).await, 401).await;
+    }
+    expect(app.get("/api/auth/me", &admin).await, 200).await;
+    let fresh = app.login_with(ASSISTANT, STRONG_PASSWORD).await;
+    expect(app.get("/api/auth/me", &fresh).await, 200).await;
+    // A new password set through a user edit ends them as well.
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"password": "Another#Pass2026"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &fresh).await, 401).await;
+    // Other edits leave sessions alone.
+    let current = app.login_with(ASSISTANT, "Another#Pass2026").await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"phone": "+91 90000 22222"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &current).await, 200).await;
+}
+
+#[tokio::test]
 async fn nobody_raises_their_own_privileges_or_grants_what_they_lack() {
     let app = spawn_app().await;
     let hr = app.login(HR).await;
@@ -472,7 +528,10 @@ async fn deactivated_users_lose_their_sessions() {
         200,
     )
     .await;
-    app.login(FIELD).await;
+    // Reactivation does not bring the old sessions back; signing in again starts a new one.
+    expect(app.get("/api/auth/me", &field).await, 401).await;
+    let again = app.login(FIELD).await;
+    expect(app.get("/api/auth/me", &again).await, 200).await;
 }
 
 #[tokio::test]

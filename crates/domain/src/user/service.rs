@@ -7,7 +7,8 @@ use crate::access::{Actor, Capabilities, Capability, CapabilityOverrides, Role, 
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
 use crate::user::{
-    Email, NewPassword, PasswordHasher, User, UserFilter, UserId, UserProfile, UserRepository,
+    Email, NewPassword, PasswordHasher, SessionsAfter, User, UserFilter, UserId, UserProfile,
+    UserRepository,
 };
 
 /// Input for a new user, as received; [`UserService::create`] parses it.
@@ -222,8 +223,16 @@ impl UserService {
         };
         let removes_admin = current.is_active_admin()
             && !(profile.is_active && profile.roles.contains(Role::Admin));
+        // A new password set by someone with `manage_users` (even for themself, here) ends
+        // every session of the user; so does deactivation, and reactivating later does not
+        // bring those sessions back.
+        let sessions = if hash.is_some() || !profile.is_active {
+            SessionsAfter::EndAll
+        } else {
+            SessionsAfter::Keep
+        };
         self.users
-            .update(id, &profile, hash.as_ref(), removes_admin)
+            .update(id, &profile, hash.as_ref(), removes_admin, &sessions)
             .await
     }
 
@@ -248,12 +257,20 @@ impl UserService {
         let password =
             NewPassword::parse(password).map_err(|m| DomainError::invalid("password", m))?;
         let hash = self.hasher.hash(&password).await?;
+        let profile = UserProfile::from(&current);
         self.users
-            .update(id, &UserProfile::from(&current), Some(&hash), false)
+            .update(id, &profile, Some(&hash), false, &SessionsAfter::EndAll)
             .await
     }
 
-    pub async fn update_me(&self, actor: &Actor, changes: MyProfileChanges) -> DomainResult<User> {
+    /// Changes the actor's own profile from the session `session_id`. A new password ends
+    /// every other session of theirs; this one goes on.
+    pub async fn update_me(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        changes: MyProfileChanges,
+    ) -> DomainResult<User> {
         let current = self.users.get(actor.user_id).await?;
         let mut profile = UserProfile::from(&current);
         let mut errors = FieldErrors::new();
@@ -286,8 +303,12 @@ impl UserService {
                 Some(self.hasher.hash(&password).await?)
             }
         };
+        let sessions = match hash {
+            Some(_) => SessionsAfter::EndAllBut(session_id.to_owned()),
+            None => SessionsAfter::Keep,
+        };
         self.users
-            .update(actor.user_id, &profile, hash.as_ref(), false)
+            .update(actor.user_id, &profile, hash.as_ref(), false, &sessions)
             .await
     }
 
@@ -359,7 +380,7 @@ impl UserService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::user;
+    use crate::testing::{FakeHasher, FakeUsers, user};
 
     fn actor_of(user: &User) -> Actor {
         Actor::new(user.id, user.roles.clone(), &user.capability_overrides)
@@ -472,5 +493,74 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    fn service(users: Arc<FakeUsers>) -> UserService {
+        UserService::new(users, Arc::new(FakeHasher::default()))
+    }
+
+    const NEW: &str = "Valuation#2026x";
+
+    #[tokio::test]
+    async fn credential_changes_and_deactivation_end_sessions() {
+        let admin = user(1, "admin@pinnacle.example", Role::Admin);
+        let field = user(6, "field@pinnacle.example", Role::FieldValuer);
+        let users = Arc::new(FakeUsers::with(vec![
+            (admin.clone(), "old"),
+            (field.clone(), "old"),
+        ]));
+        let svc = service(users.clone());
+        let by_admin = actor_of(&admin);
+        let me = actor_of(&field);
+        svc.reset_password(&by_admin, field.id, NEW).await.unwrap();
+        let changes = |password: Option<&str>, current: Option<&str>| MyProfileChanges {
+            password: password.map(str::to_owned),
+            current_password: current.map(str::to_owned),
+            ..MyProfileChanges::default()
+        };
+        svc.update_me(&me, "s1", changes(Some("Another#2026x"), Some(NEW)))
+            .await
+            .unwrap();
+        svc.update_me(
+            &me,
+            "s1",
+            MyProfileChanges {
+                phone: Some(Some("+91 90000 00000".into())),
+                ..MyProfileChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+        let password = UserChanges {
+            password: Some(NEW.into()),
+            ..UserChanges::default()
+        };
+        svc.update(&by_admin, field.id, password).await.unwrap();
+        svc.deactivate(&by_admin, field.id).await.unwrap();
+        let reactivate = UserChanges {
+            is_active: Some(true),
+            ..UserChanges::default()
+        };
+        let back = svc.update(&by_admin, field.id, reactivate).await.unwrap();
+        let writes: Vec<SessionsAfter> = users
+            .session_writes
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                SessionsAfter::EndAll,
+                SessionsAfter::EndAllBut("s1".into()),
+                SessionsAfter::Keep,
+                SessionsAfter::EndAll,
+                SessionsAfter::EndAll,
+                // Reactivation brings no ended session back.
+                SessionsAfter::Keep,
+            ]
+        );
+        assert_eq!(back.session_generation, 4);
     }
 }
