@@ -9,6 +9,7 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_doc_templates;
 mod m20261124_000003_assignments;
 mod m20261124_000004_assignment_count_indexes;
+mod m20261201_000005_user_session_generation;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_doc_templates::Migration),
             Box::new(m20261124_000003_assignments::Migration),
             Box::new(m20261124_000004_assignment_count_indexes::Migration),
+            Box::new(m20261201_000005_user_session_generation::Migration),
         ]
     }
 }

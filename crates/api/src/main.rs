@@ -93,7 +93,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             settings.seed_demo = true;
             settings.wants_demo_data().map_err(|e| e.to_string())?;
             let clock: SharedClock = Arc::new(SystemClock);
-            let seeded = zenops_infra::seed::seed_demo(&db, &Argon2Hasher, &clock)
+            let seeded = zenops_infra::seed::seed_demo(&db, &Argon2Hasher::new(), &clock)
                 .await
                 .map_err(|e| e.to_string())?;
             if seeded {
@@ -119,7 +119,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             };
             let password = NewPassword::parse(&password).map_err(|m| format!("password {m}"))?;
-            let hash = Argon2Hasher.hash(&password).map_err(|e| e.to_string())?;
+            let hash = Argon2Hasher::new()
+                .hash(&password)
+                .await
+                .map_err(|e| e.to_string())?;
             let profile = UserProfile {
                 email,
                 full_name,

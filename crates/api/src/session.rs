@@ -23,6 +23,11 @@ pub struct Claims {
     pub sid: String,
     /// When the session began (seconds since the epoch); bounds heartbeat renewals.
     pub sst: i64,
+    /// The user's session generation when the token was issued: a password change or
+    /// reset, or a deactivation, moves it on and so ends the session. Tokens from before
+    /// generations existed have none and count as generation 0.
+    #[serde(default, rename = "gen")]
+    pub generation: i64,
     pub iat: i64,
     pub exp: i64,
 }
@@ -91,6 +96,7 @@ impl TokenCodec {
             roles: user.roles.names().into_iter().map(str::to_owned).collect(),
             sid,
             sst,
+            generation: user.session_generation,
             iat,
             exp,
         };
@@ -159,7 +165,10 @@ impl FromRequest for Authenticated {
                 .parse::<i64>()
                 .map(UserId)
                 .map_err(|_| ApiError::Unauthenticated(INVALID))?;
-            let (actor, user) = state.auth.actor_for_session(user_id, &claims.sid).await?;
+            let (actor, user) = state
+                .auth
+                .actor_for_session(user_id, &claims.sid, claims.generation)
+                .await?;
             Ok(Authenticated {
                 actor,
                 user,

@@ -49,7 +49,7 @@ pub async fn prepare_database(settings: &Settings) -> Result<Database, StartupEr
         let clock: SharedClock = Arc::new(SystemClock);
         if zenops_infra::seed::seed_demo(
             &db,
-            &zenops_infra::password::Argon2Hasher as &dyn PasswordHasher,
+            &zenops_infra::password::Argon2Hasher::new() as &dyn PasswordHasher,
             &clock,
         )
         .await?

@@ -1,6 +1,7 @@
 //! The parts of the Zen Ops HTTP API the bench uses: sign-in, reference data and the
 //! request shapes of each scenario.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -34,6 +35,27 @@ pub fn client(concurrency: usize, token: Option<&str>) -> Result<Client> {
         .timeout(Duration::from_secs(30))
         .build()
         .context("building the HTTP client")
+}
+
+/// A client whose connections come from `local` (a loopback address such as 127.0.0.7):
+/// the server throttles sign-ins per client address, so each signing-in client of the
+/// sign-in scenario gets an address of its own.
+pub fn client_from(local: IpAddr) -> Result<Client> {
+    Client::builder()
+        .no_proxy()
+        .local_address(local)
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// `POST /api/auth/login` as the demo admin (the sign-in scenario).
+pub fn login_request(client: &Client, base: &str) -> RequestBuilder {
+    client
+        .post(format!("{base}/api/auth/login"))
+        .form(&[("username", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
 }
 
 #[derive(Debug, Deserialize)]

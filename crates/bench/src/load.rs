@@ -185,11 +185,16 @@ pub async fn run_timed(
     duration: Duration,
     make: MakeRequest,
 ) -> Result<Outcome> {
+    run_timed_each(vec![make; concurrency], duration).await
+}
+
+/// Runs one worker per maker until `duration` has passed: for scenarios whose clients
+/// differ (each signing in from its own address, say).
+pub async fn run_timed_each(makers: Vec<MakeRequest>, duration: Duration) -> Result<Outcome> {
     let started = Instant::now();
     let deadline = started + duration;
     let mut workers = JoinSet::new();
-    for worker in 0..concurrency {
-        let make = Arc::clone(&make);
+    for (worker, make) in makers.into_iter().enumerate() {
         workers.spawn(async move {
             let mut rng = StdRng::seed_from_u64(0x5eed_0000 + worker as u64);
             let mut out = Outcome::default();
@@ -202,6 +207,31 @@ pub async fn run_timed(
         });
     }
     collect(workers, started).await
+}
+
+/// Sends one request every `interval` until `duration` has passed, whether or not the
+/// earlier ones have answered, and records each one's latency. An open-loop probe: a
+/// server that stalls shows in every request sent during the stall, where a closed-loop
+/// client would be waiting on just one of them and sample the stall once.
+pub async fn run_paced(
+    interval: Duration,
+    duration: Duration,
+    make: MakeRequest,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let mut ticks = tokio::time::interval(interval);
+    let mut rng = StdRng::seed_from_u64(0x5eed_ffff);
+    let mut requests = JoinSet::new();
+    while started.elapsed() < duration {
+        ticks.tick().await;
+        let request = make(&mut rng);
+        requests.spawn(async move {
+            let mut out = Outcome::default();
+            exchange(request, &mut out).await;
+            out
+        });
+    }
+    collect(requests, started).await
 }
 
 /// Runs `total` requests built by `make(index)` from `concurrency` workers that take

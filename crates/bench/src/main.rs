@@ -4,8 +4,10 @@
 //! server binary on it as a child process, signs in as the demo admin, seeds assignments
 //! through `POST /api/assignments` (measuring creates/s), then drives the list, with-due,
 //! get and detail endpoints from N concurrent clients for a fixed time each and reports
-//! req/s, p50/p99/max latency and the server's resident memory. The bench talks to the
-//! server over loopback HTTP only; it does not link any workspace crate.
+//! req/s, p50/p99/max latency and the server's resident memory. Last, it measures
+//! `GET /healthz` alone and while many clients sign in at once (password hashing must not
+//! hold other requests up). The bench talks to the server over loopback HTTP only; it does
+//! not link any workspace crate.
 #![forbid(unsafe_code)]
 
 mod api;
@@ -13,6 +15,7 @@ mod load;
 mod server;
 
 use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -31,6 +34,8 @@ use crate::server::{Memory, PgDatabase, ServerProcess};
 
 /// Untimed warm-up before each read scenario.
 const WARM_UP: Duration = Duration::from_secs(1);
+/// How often the sign-in scenario probes `GET /healthz`.
+const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 /// How long the server may take to answer `GET /readyz` with 200.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Resident-memory target, MiB (compared with the peak, VmHWM).
@@ -101,6 +106,15 @@ struct Cli {
     /// assignment scenarios and measure `GET /api/master/banks` and `GET /api/auth/me`.
     #[arg(long)]
     smoke: bool,
+
+    /// Clients signing in at once in the sign-in scenario, each from its own loopback
+    /// address (127.0.0.2, 127.0.0.3, …); 0 skips the scenario.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(0..=250))]
+    logins: u16,
+
+    /// Run only the sign-in scenario: no assignment is created or read.
+    #[arg(long)]
+    logins_only: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -284,6 +298,8 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
     let mut rows = Vec::new();
     let scenarios = if cli.smoke {
         smoke_scenarios(&client, &base)
+    } else if cli.logins_only {
+        Vec::new()
     } else {
         let (row, ids) = create_scenario(cli, &client, &base, &reference).await?;
         rows.push(row);
@@ -307,6 +323,9 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
             row.scenario, row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms
         );
         rows.push(row);
+    }
+    if cli.logins > 0 {
+        rows.extend(login_scenario(cli, &base).await?);
     }
 
     let memory = server.memory()?;
@@ -428,6 +447,54 @@ fn read_scenarios(
     ]
 }
 
+/// `GET /healthz` sent every 10 ms, alone and then while `--logins` clients sign in as
+/// fast as they can: whether password hashing holds other requests up. Three rows: the
+/// idle probe, the probe under sign-ins, and the sign-ins themselves (warm-up included).
+async fn login_scenario(cli: &Cli, base: &str) -> Result<Vec<Summary>> {
+    let logins = usize::from(cli.logins);
+    let measured = Duration::from_secs(cli.seconds);
+    let probe = api::client(4, None)?;
+    let health = fixed_get(&probe, format!("{base}/healthz"));
+    eprintln!("healthz, idle: warm-up {} s", WARM_UP.as_secs());
+    load::run_paced(PROBE_INTERVAL, WARM_UP, Arc::clone(&health)).await?;
+    let idle = load::run_paced(PROBE_INTERVAL, measured, Arc::clone(&health))
+        .await?
+        .summary("healthz every 10 ms, idle", None);
+    let makers = (0..logins)
+        .map(|i| {
+            let last = u8::try_from(i + 2).context("too many sign-in clients")?;
+            let client = api::client_from(IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))?;
+            let base = base.to_owned();
+            let make: MakeRequest =
+                Arc::new(move |_: &mut rand::rngs::StdRng| api::login_request(&client, &base));
+            Ok(make)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    eprintln!(
+        "sign-ins: {logins} clients, {} s warm-up",
+        WARM_UP.as_secs()
+    );
+    let signing_in = tokio::spawn(load::run_timed_each(makers, WARM_UP + measured));
+    tokio::time::sleep(WARM_UP).await;
+    let busy = load::run_paced(PROBE_INTERVAL, measured, health)
+        .await?
+        .summary(
+            &format!("healthz every 10 ms, {logins} clients signing in"),
+            None,
+        );
+    let logins_row = signing_in
+        .await
+        .context("the sign-in clients failed")??
+        .summary(&format!("sign-ins ({logins} clients)"), None);
+    for row in [&idle, &busy, &logins_row] {
+        eprintln!(
+            "{}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            row.scenario, row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms
+        );
+    }
+    Ok(vec![idle, busy, logins_row])
+}
+
 fn smoke_scenarios(client: &reqwest::Client, base: &str) -> Vec<ReadScenario> {
     vec![
         ReadScenario {
@@ -451,7 +518,7 @@ fn fixed_get(client: &reqwest::Client, url: String) -> MakeRequest {
 fn print_database(cli: &Cli, db: &DbReport) {
     let mut out = String::new();
     let _ = writeln!(out, "\n## {}\n", db.database.label());
-    if !cli.smoke {
+    if !cli.smoke && !cli.logins_only {
         let _ = writeln!(
             out,
             "{} assignments created through the API, then {} s per read scenario.\n",
@@ -579,6 +646,8 @@ mod tests {
         assert_eq!(cli.concurrency, 16);
         assert_eq!(cli.seconds, 10);
         assert_eq!(cli.server_bin, PathBuf::from("target/release/zenops"));
+        assert_eq!(cli.logins, 40);
+        assert!(!cli.logins_only);
         let cli = Cli::try_parse_from(["zenops-bench", "--databases", "pg", "--smoke"])?;
         assert_eq!(cli.databases, vec![DbKind::Postgres]);
         assert!(cli.smoke);

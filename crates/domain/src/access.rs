@@ -325,6 +325,19 @@ impl Capabilities {
     pub fn entries(&self) -> impl Iterator<Item = (Capability, bool)> + '_ {
         Capability::ALL.into_iter().zip(self.0.iter().copied())
     }
+
+    /// The capabilities of a role alone, without overrides.
+    pub fn of_role(role: Role) -> Self {
+        Self::resolve(&Roles::single(role), &CapabilityOverrides::none())
+    }
+
+    /// What these capabilities grant that `held` does not, in the matrix order.
+    pub fn beyond(&self, held: &Capabilities) -> Vec<Capability> {
+        self.entries()
+            .filter(|(cap, granted)| *granted && !held.has(*cap))
+            .map(|(cap, _)| cap)
+            .collect()
+    }
 }
 
 /// The signed-in user on whose behalf a service acts. Every permission check takes one.
@@ -467,6 +480,38 @@ mod tests {
         assert!(Roles::new(None, &[]).is_err());
         assert!(Roles::parse(&["KING"]).is_err());
         assert_eq!("ops_manager".parse::<Role>(), Ok(Role::OpsManager));
+    }
+
+    #[test]
+    fn what_a_role_grants_beyond_held_capabilities() {
+        let hr = Capabilities::of_role(Role::Hr);
+        assert!(
+            Capabilities::of_role(Role::FieldValuer)
+                .beyond(&hr)
+                .is_empty()
+        );
+        assert_eq!(
+            Capabilities::of_role(Role::AssistantValuer).beyond(&hr),
+            [Capability::CreateAssignment]
+        );
+        let finance: Vec<&str> = Capabilities::of_role(Role::Finance)
+            .beyond(&hr)
+            .into_iter()
+            .map(Capability::key)
+            .collect();
+        assert_eq!(
+            finance,
+            [
+                "modify_money",
+                "view_invoices",
+                "create_invoice",
+                "modify_invoice",
+                "manage_company_accounts",
+                "create_payroll_run",
+                "manage_payroll"
+            ]
+        );
+        assert!(hr.beyond(&Capabilities::of_role(Role::Admin)).is_empty());
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Signing in and out: credential checks, the login throttle and revoked sessions.
 //!
-//! Throttle rule (documented in `docs/adr/0003-login-throttling.md`): failed sign-ins are
-//! counted in a sliding window per (account, client address) pair and per client address.
-//! A pair that reaches its limit, or an address that reaches its own, gets 429 *before* the
-//! password is checked, until its oldest counted failure leaves the window. A success clears
-//! the pair's failures. No limit counts an account across addresses, so nobody can lock a
-//! colleague out from another machine; the worst a shared address can do is wait out one
-//! window.
+//! Throttle rule (documented in `docs/adr/0003-login-throttling.md`): sign-in attempts
+//! that failed, or are still being checked, are counted in a sliding window per (account,
+//! client address) pair and per client address. Each attempt is recorded and counted in one
+//! step *before* the password is checked, so concurrent guesses cannot all slip under the
+//! limit. A pair that has reached its limit, or an address that has reached its own, gets
+//! 429 without the password being looked at, until its oldest counted attempt leaves the
+//! window. A success clears the pair's attempts. No limit counts an account across
+//! addresses, so nobody can lock a colleague out from another machine; the worst a shared
+//! address can do is wait out one window.
 
 use std::sync::Arc;
 
@@ -17,7 +19,7 @@ use crate::access::Actor;
 use crate::activity::ActivityDraft;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
-use crate::user::{PasswordHasher, User, UserId, UserRepository};
+use crate::user::{PasswordHasher, SessionUser, User, UserId, UserRepository};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
@@ -36,7 +38,8 @@ impl Default for ThrottlePolicy {
     }
 }
 
-/// Failed attempts inside the window, with the oldest of each count.
+/// Attempts (failed, or still being checked) inside the window, with the oldest of each
+/// count.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FailureCounts {
     pub account_and_address: u32,
@@ -65,26 +68,46 @@ impl ThrottlePolicy {
     }
 }
 
+/// A recorded sign-in attempt, from when it is admitted until its outcome is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptId(pub i64);
+
+/// Whether an attempt may go on to the password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Recorded, and counted from now on by every other attempt.
+    Admitted(AttemptId),
+    /// Over a limit: nothing was recorded; try again after this many seconds.
+    Refused { retry_after_secs: u64 },
+}
+
 /// The shared throttle state; kept in the database so every API instance sees it.
 #[async_trait]
 pub trait LoginThrottleStore: Send + Sync {
-    async fn failures_since(
-        &self,
-        account: &str,
-        address: &str,
-        since: OffsetDateTime,
-    ) -> DomainResult<FailureCounts>;
-    /// Records a failure (and `entry` in the trail, in the same transaction) and forgets
-    /// failures older than `forget_before`.
-    async fn record_failure(
+    /// Records an attempt by `account` from `address` at `at` and counts the attempts made
+    /// before it inside `policy.window`, as one atomic step: two concurrent attempts never
+    /// both miss each other. When `policy` refuses the attempt nothing is recorded.
+    async fn begin_attempt(
         &self,
         account: &str,
         address: &str,
         at: OffsetDateTime,
+        policy: &ThrottlePolicy,
+    ) -> DomainResult<Admission>;
+    /// The attempt failed: it stays counted. Records `entry` in the trail at `at` (in the
+    /// same transaction) and forgets attempts older than `forget_before`.
+    async fn record_failure(
+        &self,
+        attempt: AttemptId,
+        at: OffsetDateTime,
         forget_before: OffsetDateTime,
         entry: &ActivityDraft,
     ) -> DomainResult<()>;
-    async fn clear(&self, account: &str, address: &str) -> DomainResult<()>;
+    /// The attempt neither failed nor succeeded (right password, inactive user): it is
+    /// no longer counted.
+    async fn withdraw(&self, attempt: AttemptId) -> DomainResult<()>;
+    /// The attempt succeeded: the pair's attempts up to and including it are forgotten.
+    async fn clear(&self, account: &str, address: &str, through: AttemptId) -> DomainResult<()>;
 }
 
 /// Signed-out sessions; kept in the database so every API instance refuses them.
@@ -131,26 +154,35 @@ impl AuthService {
     }
 
     /// Checks credentials from `address`. Unknown email and wrong password are the same
-    /// answer, so the response does not reveal who has an account.
+    /// answer, in the same time (a password is checked either way), so the response does
+    /// not reveal who has an account.
     pub async fn sign_in(&self, email: &str, password: &str, address: &str) -> DomainResult<User> {
         let now = self.clock.now();
         // Bounded, so that whatever a caller sends fits the throttle's columns.
         let account: String = email.trim().to_lowercase().chars().take(255).collect();
         let address: String = address.chars().take(64).collect();
         let address = address.as_str();
-        let counts = self
+        let attempt = match self
             .throttle
-            .failures_since(&account, address, now - self.policy.window)
-            .await?;
-        if let Some(retry_after_secs) = self.policy.retry_after(&counts, now) {
-            return Err(DomainError::Throttled { retry_after_secs });
-        }
+            .begin_attempt(&account, address, now, &self.policy)
+            .await?
+        {
+            Admission::Admitted(attempt) => attempt,
+            Admission::Refused { retry_after_secs } => {
+                return Err(DomainError::Throttled { retry_after_secs });
+            }
+        };
         let found = match crate::user::Email::parse(&account) {
             Ok(email) => self.users.find_by_email(&email).await?,
             Err(_) => None,
         };
-        let user = match found {
-            Some((user, hash)) if self.hasher.verify(password, &hash) => user,
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, self.hasher.decoy()),
+        };
+        let matches = self.hasher.verify(password, &hash).await?;
+        let user = match user {
+            Some(user) if matches => user,
             _ => {
                 let entry = ActivityDraft {
                     kind: "USER_LOGIN_FAILED",
@@ -163,7 +195,7 @@ impl AuthService {
                     ],
                 };
                 self.throttle
-                    .record_failure(&account, address, now, now - self.policy.window, &entry)
+                    .record_failure(attempt, now, now - self.policy.window, &entry)
                     .await?;
                 return Err(DomainError::rejected(
                     "invalid_credentials",
@@ -172,9 +204,10 @@ impl AuthService {
             }
         };
         if !user.is_active {
+            self.throttle.withdraw(attempt).await?;
             return Err(DomainError::rejected("user_inactive", "User is inactive"));
         }
-        self.throttle.clear(&account, address).await?;
+        self.throttle.clear(&account, address, attempt).await?;
         let entry = ActivityDraft {
             kind: "USER_LOGIN",
             actor: Some(user.id),
@@ -189,17 +222,21 @@ impl AuthService {
         })
     }
 
-    /// Resolves the actor behind a verified token: the session must not be revoked and the
-    /// user must still exist and be active. Roles are read fresh, so changes apply at once.
+    /// Resolves the actor behind a verified token of session `session_id`, issued in the
+    /// user's session `generation`: the session must not be revoked, the user must still
+    /// exist and be active, and their sessions must not have been ended since (a password
+    /// change or reset, a deactivation) unless this is the session that changed the
+    /// password. Roles are read fresh, so changes apply at once.
     pub async fn actor_for_session(
         &self,
         user_id: UserId,
         session_id: &str,
+        generation: i64,
     ) -> DomainResult<(Actor, User)> {
         const INVALID: &str = "Could not validate credentials";
-        // One lookup per request: the user and whether this session was signed out.
+        // One lookup per request: the user and what decides whether this session is good.
         let user = match self.users.get_for_session(user_id, session_id).await? {
-            Some((user, revoked)) if user.is_active && !revoked => user,
+            Some(found) if session_is_good(&found, generation) => found.user,
             _ => return Err(DomainError::Unauthenticated(INVALID)),
         };
         let actor = Actor::new(user.id, user.roles.clone(), &user.capability_overrides);
@@ -223,6 +260,13 @@ impl AuthService {
     }
 }
 
+/// Whether a token of `generation` still speaks for the user it names.
+fn session_is_good(found: &SessionUser, generation: i64) -> bool {
+    found.user.is_active
+        && !found.revoked
+        && (generation == found.user.session_generation || found.kept)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +284,129 @@ mod tests {
         assert_eq!(policy.retry_after(&counts, now), None);
         counts.account_and_address = 5;
         assert_eq!(policy.retry_after(&counts, now), Some(300));
+    }
+
+    use crate::access::Role;
+    use crate::clock::FixedClock;
+    use crate::testing::{FakeHasher, FakeThrottle, FakeUsers, NoRevocations, user};
+
+    struct Harness {
+        auth: AuthService,
+        hasher: Arc<FakeHasher>,
+        throttle: Arc<FakeThrottle>,
+    }
+
+    fn harness() -> Harness {
+        let mut inactive = user(2, "gone@pinnacle.example", Role::Employee);
+        inactive.is_active = false;
+        let users = FakeUsers::with(vec![
+            (
+                user(1, "field@pinnacle.example", Role::FieldValuer),
+                "right",
+            ),
+            (inactive, "right"),
+        ]);
+        let hasher = Arc::new(FakeHasher::default());
+        let throttle = Arc::new(FakeThrottle::default());
+        let auth = AuthService::new(
+            Arc::new(users),
+            hasher.clone(),
+            throttle.clone(),
+            Arc::new(NoRevocations),
+            Arc::new(FixedClock(datetime!(2026-01-01 12:00 UTC))),
+            ThrottlePolicy::default(),
+        );
+        Harness {
+            auth,
+            hasher,
+            throttle,
+        }
+    }
+
+    fn code(err: DomainError) -> &'static str {
+        match err {
+            DomainError::Rejected { code, .. } => code,
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_email_costs_a_password_check_like_a_real_one() {
+        let h = harness();
+        let err = h
+            .auth
+            .sign_in("nobody@pinnacle.example", "right", "10.0.0.1")
+            .await
+            .unwrap_err();
+        assert_eq!(code(err), "invalid_credentials");
+        assert_eq!(
+            h.hasher.verifications(),
+            (1, 1),
+            "checked against the decoy"
+        );
+        // Not even an email address: still one check.
+        let err = h
+            .auth
+            .sign_in("not an email", "right", "10.0.0.1")
+            .await
+            .unwrap_err();
+        assert_eq!(code(err), "invalid_credentials");
+        assert_eq!(h.hasher.verifications(), (2, 2));
+        // A real account is checked against its own hash.
+        let err = h
+            .auth
+            .sign_in("field@pinnacle.example", "wrong", "10.0.0.1")
+            .await
+            .unwrap_err();
+        assert_eq!(code(err), "invalid_credentials");
+        assert_eq!(h.hasher.verifications(), (3, 2));
+        assert_eq!(
+            h.throttle.events(),
+            ["begin", "failure", "begin", "failure", "begin", "failure"]
+        );
+    }
+
+    #[tokio::test]
+    async fn every_attempt_is_recorded_before_the_password_is_checked() {
+        let h = harness();
+        let user = h
+            .auth
+            .sign_in(" Field@Pinnacle.example ", "right", "10.0.0.1")
+            .await
+            .unwrap();
+        assert_eq!(user.id, UserId(1));
+        assert!(user.last_login_at.is_some());
+        // An inactive user with the right password neither fails nor clears.
+        let err = h
+            .auth
+            .sign_in("gone@pinnacle.example", "right", "10.0.0.1")
+            .await
+            .unwrap_err();
+        assert_eq!(code(err), "user_inactive");
+        assert_eq!(h.throttle.events(), ["begin", "clear", "begin", "withdraw"]);
+    }
+
+    fn session_user(generation: i64, revoked: bool, kept: bool) -> SessionUser {
+        let mut found = user(1, "field@pinnacle.example", Role::FieldValuer);
+        found.session_generation = generation;
+        SessionUser {
+            user: found,
+            revoked,
+            kept,
+        }
+    }
+
+    #[test]
+    fn a_token_is_good_only_for_its_generation_or_the_kept_session() {
+        assert!(session_is_good(&session_user(0, false, false), 0));
+        // Sessions were ended (password changed, reset, deactivated) since it was issued.
+        assert!(!session_is_good(&session_user(1, false, false), 0));
+        // Unless it is the session the user changed their own password from.
+        assert!(session_is_good(&session_user(1, false, true), 0));
+        assert!(!session_is_good(&session_user(1, true, true), 1));
+        let mut inactive = session_user(0, false, false);
+        inactive.user.is_active = false;
+        assert!(!session_is_good(&inactive, 0));
     }
 
     #[test]

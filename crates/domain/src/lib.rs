@@ -16,6 +16,8 @@ pub mod money;
 pub mod page;
 pub mod sla;
 pub mod task;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod user;
 

@@ -267,6 +267,22 @@ fn newly_named(current: Option<UserId>, draft: &TaskDraft) -> Option<UserId> {
     }
 }
 
+/// The user a draft newly names as assignee (the current one being `current`, none on
+/// create), refused unless the actor may give them the task: the same rule on create as on
+/// update.
+fn authorised_newcomer(
+    actor: &Actor,
+    current: Option<UserId>,
+    draft: &TaskDraft,
+) -> DomainResult<Option<UserId>> {
+    match newly_named(current, draft) {
+        Some(user) if !may_assign(actor, user) => Err(DomainError::Forbidden(
+            "Not permitted to give a task to someone else: requires the reassign capability".into(),
+        )),
+        newcomer => Ok(newcomer),
+    }
+}
+
 /// Applies a draft to the current fields (none on create), validating each one. Reference
 /// checks (does the assignee exist) are the service's.
 fn merge(current: Option<&TaskFields>, d: &TaskDraft, e: &mut FieldErrors) -> Option<TaskFields> {
@@ -355,10 +371,10 @@ impl TaskService {
         draft: TaskDraft,
     ) -> DomainResult<Task> {
         let assignment = self.assignments.load(actor, assignment_id).await?;
+        let newcomer = authorised_newcomer(actor, None, &draft)?;
         let now = self.clock.now();
         let mut e = FieldErrors::new();
         let fields = merge(None, &draft, &mut e);
-        let newcomer = newly_named(None, &draft);
         if let Some(user) = newcomer {
             self.check_assignee(user, &mut e).await?;
         }
@@ -394,14 +410,7 @@ impl TaskService {
                 "Not permitted to modify this task".into(),
             ));
         }
-        let newcomer = newly_named(current.assigned_to, &draft);
-        if let Some(user) = newcomer
-            && !may_assign(actor, user)
-        {
-            return Err(DomainError::Forbidden(
-                "Not permitted to reassign tasks".into(),
-            ));
-        }
+        let newcomer = authorised_newcomer(actor, current.assigned_to, &draft)?;
         let now = self.clock.now();
         let before = current.fields();
         let mut e = FieldErrors::new();
@@ -594,6 +603,40 @@ mod tests {
         assert!(may_assign(&actor(5, Role::OpsManager), UserId(6)));
         // Finance sees everything but may not reassign.
         assert!(!may_assign(&actor(5, Role::Finance), UserId(6)));
+    }
+
+    #[test]
+    fn giving_a_new_task_to_someone_else_needs_reassign_too() {
+        let draft = |assignee: i64| TaskDraft {
+            title: Some("Visit site".into()),
+            assigned_to_user_id: Some(Some(assignee)),
+            ..TaskDraft::default()
+        };
+        let employee = actor(5, Role::Employee);
+        // On create (no current assignee) as on update.
+        for current in [None, Some(UserId(5))] {
+            assert!(matches!(
+                authorised_newcomer(&employee, current, &draft(6)),
+                Err(DomainError::Forbidden(_))
+            ));
+        }
+        assert_eq!(
+            authorised_newcomer(&employee, None, &draft(5)).unwrap(),
+            Some(UserId(5))
+        );
+        assert_eq!(
+            authorised_newcomer(&employee, None, &TaskDraft::default()).unwrap(),
+            None
+        );
+        assert_eq!(
+            authorised_newcomer(&actor(5, Role::OpsManager), None, &draft(6)).unwrap(),
+            Some(UserId(6))
+        );
+        // Keeping the current assignee hands nothing over.
+        assert_eq!(
+            authorised_newcomer(&employee, Some(UserId(6)), &draft(6)).unwrap(),
+            None
+        );
     }
 
     #[test]

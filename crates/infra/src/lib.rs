@@ -91,7 +91,7 @@ impl Adapters {
                 db.clone(),
                 Arc::clone(&clock),
             )),
-            hasher: Arc::new(password::Argon2Hasher),
+            hasher: Arc::new(password::Argon2Hasher::new()),
             throttle: Arc::new(sessions::SeaLoginThrottle::new(db.clone())),
             revocations: Arc::new(sessions::SeaSessionRevocations::new(
                 db.clone(),

@@ -71,8 +71,10 @@ pub async fn seed_demo(
             capability_overrides: CapabilityOverrides::none(),
         };
         let mut row = users::ActiveModel {
-            password_hash: Set(hasher.hash(&password)?.0),
+            password_hash: Set(hasher.hash(&password).await?.0),
             last_login_at: Set(None),
+            session_generation: Set(0),
+            session_kept_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

@@ -14,7 +14,8 @@ use zenops_domain::access::{CapabilityOverrides, Role, Roles};
 use zenops_domain::activity::ActivityDraft;
 use zenops_domain::page::{Page, Paged};
 use zenops_domain::user::{
-    Email, PasswordHash, User, UserFilter, UserId, UserProfile, UserRepository,
+    Email, PasswordHash, SessionUser, SessionsAfter, User, UserFilter, UserId, UserProfile,
+    UserRepository,
 };
 use zenops_domain::{DomainError, DomainResult};
 
@@ -60,6 +61,7 @@ fn to_user(row: users::Model) -> DomainResult<User> {
         is_active: row.is_active,
         capability_overrides,
         last_login_at: row.last_login_at,
+        session_generation: row.session_generation,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -125,16 +127,23 @@ impl UserRepository for SeaUserRepository {
         &self,
         id: UserId,
         session_id: &str,
-    ) -> DomainResult<Option<(User, bool)>> {
-        let sql = "SELECT u.*, EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.session_id = ?) AS revoked \
+    ) -> DomainResult<Option<SessionUser>> {
+        let sql = "SELECT u.*, EXISTS (SELECT 1 FROM revoked_sessions r WHERE r.session_id = ?) AS revoked, \
+                   COALESCE(u.session_kept_id = ?, FALSE) AS kept \
                    FROM users u WHERE u.id = ?";
-        let stmt = statement(&self.db, sql, vec![session_id.into(), id.0.into()]);
+        let values = vec![session_id.into(), session_id.into(), id.0.into()];
+        let stmt = statement(&self.db, sql, values);
         let Some(row) = self.db.conn.query_one_raw(stmt).await.map_err(unexpected)? else {
             return Ok(None);
         };
         let model = users::Model::from_query_result(&row, "").map_err(unexpected)?;
         let revoked: bool = row.try_get("", "revoked").map_err(unexpected)?;
-        Ok(Some((to_user(model)?, revoked)))
+        let kept: bool = row.try_get("", "kept").map_err(unexpected)?;
+        Ok(Some(SessionUser {
+            user: to_user(model)?,
+            revoked,
+            kept,
+        }))
     }
 
     async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>> {
@@ -200,6 +209,8 @@ impl UserRepository for SeaUserRepository {
         let mut row = users::ActiveModel {
             password_hash: Set(hash.0.clone()),
             last_login_at: Set(None),
+            session_generation: Set(0),
+            session_kept_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -215,6 +226,7 @@ impl UserRepository for SeaUserRepository {
         profile: &UserProfile,
         hash: Option<&PasswordHash>,
         keep_an_active_admin: bool,
+        sessions: &SessionsAfter,
     ) -> DomainResult<User> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
         // On PostgreSQL the admins are locked first so concurrent demotions queue. SQLite
@@ -232,11 +244,32 @@ impl UserRepository for SeaUserRepository {
         if let Some(hash) = hash {
             row.password_hash = Set(hash.0.clone());
         }
-        let saved = match row.update(&txn).await {
+        let mut saved = match row.update(&txn).await {
             Ok(saved) => saved,
             Err(sea_orm::DbErr::RecordNotUpdated) => return Err(DomainError::NotFound("User")),
             Err(err) => return Err(write_error(err)),
         };
+        let kept = match sessions {
+            SessionsAfter::Keep => None,
+            SessionsAfter::EndAll => Some(None),
+            SessionsAfter::EndAllBut(session_id) => Some(Some(session_id.clone())),
+        };
+        if let Some(kept) = kept {
+            // Incremented in SQL, so concurrent changes each move the generation on.
+            let generation = Expr::col(users::Column::SessionGeneration).add(1);
+            users::Entity::update_many()
+                .col_expr(users::Column::SessionGeneration, generation)
+                .col_expr(users::Column::SessionKeptId, Expr::value(kept))
+                .filter(users::Column::Id.eq(id.0))
+                .exec(&txn)
+                .await
+                .map_err(unexpected)?;
+            saved = users::Entity::find_by_id(id.0)
+                .one(&txn)
+                .await
+                .map_err(unexpected)?
+                .ok_or(DomainError::NotFound("User"))?;
+        }
         if keep_an_active_admin && self.active_admins(&txn, false).await? == 0 {
             txn.rollback().await.map_err(unexpected)?;
             return Err(DomainError::conflict(

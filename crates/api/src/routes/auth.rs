@@ -159,6 +159,7 @@ async fn me(caller: Authenticated) -> web::Json<UserRead> {
 }
 
 /// Change one's own email, name, phone or password (the latter needs `current_password`).
+/// A new password signs the user out everywhere else; this session goes on.
 #[utoipa::path(
     tag = "auth",
     request_body = MeUpdate,
@@ -185,7 +186,10 @@ async fn update_me(
         password: body.password,
         current_password: body.current_password,
     };
-    let user = state.users.update_me(&caller.actor, changes).await?;
+    let user = state
+        .users
+        .update_me(&caller.actor, &caller.claims.sid, changes)
+        .await?;
     Ok(web::Json(UserRead::from(&user)))
 }
 

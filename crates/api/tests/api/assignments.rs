@@ -1378,3 +1378,56 @@ async fn who_may_change_tasks_and_messages() {
     // The creator may remove the task.
     expect(app.delete(&task_path, &admin).await, 204).await;
 }
+
+#[tokio::test]
+async fn a_new_task_goes_to_someone_else_only_with_reassign() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let field_token = app.login(FIELD).await;
+    let field = app.user_id(&admin, FIELD).await;
+    let hr = app.user_id(&admin, HR).await;
+    let mut body = bank_case("Task handover");
+    body["assigned_to_user_id"] = json!(field);
+    let id = create(&app, &admin, &body).await["id"].as_i64().unwrap();
+    let tasks = format!("/api/assignments/{id}/tasks");
+    let refused = expect(
+        app.post(
+            &tasks,
+            &field_token,
+            &json!({"title": "Measure", "assigned_to_user_id": hr}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert!(refused["detail"].as_str().unwrap().contains("reassign"));
+    // Taking it themself, or leaving it unassigned, needs nothing more.
+    expect(
+        app.post(
+            &tasks,
+            &field_token,
+            &json!({"title": "Measure", "assigned_to_user_id": field}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    expect(
+        app.post(&tasks, &field_token, &json!({"title": "Photos"}))
+            .await,
+        201,
+    )
+    .await;
+    expect(
+        app.post(
+            &tasks,
+            &admin,
+            &json!({"title": "Call the bank", "assigned_to_user_id": hr}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let listed = expect(app.get(&tasks, &admin).await, 200).await;
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+}

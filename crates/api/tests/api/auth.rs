@@ -285,6 +285,81 @@ async fn repeated_failures_are_throttled_per_account_and_address() {
     );
 }
 
+/// Sends `count` sign-ins of `email` at once, alternately to each of `servers`; returns
+/// how many answered each status.
+async fn burst(
+    app: &TestApp,
+    servers: &[String],
+    email: &str,
+    passwords: Vec<&str>,
+) -> std::collections::BTreeMap<u16, usize> {
+    let mut running = tokio::task::JoinSet::new();
+    for (i, password) in passwords.into_iter().enumerate() {
+        let request = app
+            .client
+            .post(format!("{}/api/auth/login", servers[i % servers.len()]))
+            .form(&[("username", email), ("password", password)]);
+        running.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(status) = running.join_next().await {
+        *statuses.entry(status.unwrap()).or_default() += 1;
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn concurrent_guesses_are_each_counted_before_any_is_checked() {
+    let app = spawn_app().await;
+    let one = std::slice::from_ref(&app.address);
+    let statuses = burst(&app, one, ASSISTANT, vec!["wrong"; 30]).await;
+    // Exactly the limit of guesses reached the password check; the rest were refused first.
+    assert_eq!(
+        statuses,
+        [(400, 5), (429, 25)].into_iter().collect(),
+        "{statuses:?}"
+    );
+    // The pair is at its limit: the right password, alone or among more guesses, waits.
+    let mut passwords = vec!["wrong"; 9];
+    passwords.push(DEMO_PASSWORD);
+    let statuses = burst(&app, one, ASSISTANT, passwords).await;
+    assert_eq!(statuses, [(429, 10)].into_iter().collect(), "{statuses:?}");
+    let body = expect(app.login_form(ASSISTANT, DEMO_PASSWORD).await, 429).await;
+    assert_eq!(body["code"], "too_many_attempts");
+}
+
+#[tokio::test]
+async fn instances_on_one_database_share_the_count() {
+    let app = spawn_app().await;
+    let servers = [app.address.clone(), app.another_instance().await];
+    let statuses = burst(&app, &servers, FIELD, vec!["wrong"; 30]).await;
+    assert_eq!(
+        statuses,
+        [(400, 5), (429, 25)].into_iter().collect(),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn health_answers_while_sign_ins_are_in_flight() {
+    // Each sign-in from its own address, so that the throttle lets all 40 through.
+    let app = spawn_app_with(|s| s.trust_forwarded_for = true).await;
+    let mut logins = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let request = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", format!("10.1.0.{i}"))
+            .form(&[("username", OPS), ("password", DEMO_PASSWORD)]);
+        logins.spawn(async move { request.send().await.unwrap().status().as_u16() });
+    }
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    while let Some(status) = logins.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+}
+
 #[tokio::test]
 async fn a_success_clears_earlier_failures() {
     let app = spawn_app().await;
@@ -476,4 +551,57 @@ async fn sign_ins_sign_outs_and_failures_are_in_the_trail() {
     )
     .await;
     assert!(own.as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn changing_ones_own_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    let here = app.login(FIELD).await;
+    let elsewhere = app.login(FIELD).await;
+    let renewed_elsewhere = expect(
+        app.post("/api/auth/heartbeat", &elsewhere, &json!({}))
+            .await,
+        200,
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(
+        app.patch(
+            "/api/auth/me",
+            &here,
+            &json!({"password": STRONG_PASSWORD, "current_password": DEMO_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &elsewhere).await, 401).await;
+    expect(app.get("/api/auth/me", &renewed_elsewhere).await, 401).await;
+    // The session that made the change goes on, renewals included.
+    expect(app.get("/api/auth/me", &here).await, 200).await;
+    let renewed = expect(
+        app.post("/api/auth/heartbeat", &here, &json!({})).await,
+        200,
+    )
+    .await;
+    let renewed = renewed["access_token"].as_str().unwrap();
+    expect(app.get("/api/auth/me", renewed).await, 200).await;
+    let fresh = app.login_with(FIELD, STRONG_PASSWORD).await;
+    expect(app.get("/api/auth/me", &fresh).await, 200).await;
+    // A later change from the new session ends the one that was kept before.
+    expect(
+        app.patch(
+            "/api/auth/me",
+            &fresh,
+            &json!({"password": "Another#Pass2026", "current_password": STRONG_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &here).await, 401).await;
+    expect(app.get("/api/auth/me", renewed).await, 401).await;
+    expect(app.get("/api/auth/me", &fresh).await, 200).await;
 }

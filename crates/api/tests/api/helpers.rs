@@ -260,6 +260,17 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Starts another server on this app's database, as a second instance behind a load
+    /// balancer would run; returns its address. It stops when the test's runtime does.
+    pub async fn another_instance(&self) -> String {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("build a second instance");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
     /// Signs in with the OAuth2 form, as the frontend does; returns the token.
     pub async fn login(&self, email: &str) -> String {
         self.login_with(email, DEMO_PASSWORD).await

@@ -321,6 +321,161 @@ async fn password_reset_by_hr() {
 }
 
 #[tokio::test]
+async fn a_password_reset_ends_every_session_of_the_user() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let first = app.login(ASSISTANT).await;
+    let second = app.login(ASSISTANT).await;
+    let renewed = expect(
+        app.post("/api/auth/heartbeat", &first, &json!({})).await,
+        200,
+    )
+    .await;
+    let renewed = renewed["access_token"].as_str().unwrap().to_owned();
+    let id = app.user_id(&admin, ASSISTANT).await;
+    expect(
+        app.post(
+            &format!("/api/auth/users/{id}/reset-password"),
+            &admin,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    for token in [&first, &second, &renewed] {
+        expect(app.get("/api/auth/me", token).await, 401).await;
+    }
+    expect(app.get("/api/auth/me", &admin).await, 200).await;
+    let fresh = app.login_with(ASSISTANT, STRONG_PASSWORD).await;
+    expect(app.get("/api/auth/me", &fresh).await, 200).await;
+    // A new password set through a user edit ends them as well.
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"password": "Another#Pass2026"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &fresh).await, 401).await;
+    // Other edits leave sessions alone.
+    let current = app.login_with(ASSISTANT, "Another#Pass2026").await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{id}"),
+            &admin,
+            &json!({"phone": "+91 90000 22222"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/auth/me", &current).await, 200).await;
+}
+
+#[tokio::test]
+async fn nobody_raises_their_own_privileges_or_grants_what_they_lack() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let admin = app.login(ADMIN).await;
+    let hr_id = app.user_id(&hr, HR).await;
+    let employee_id = app.user_id(&hr, EMPLOYEE).await;
+
+    let own = expect(
+        app.patch(
+            &format!("/api/auth/users/{hr_id}"),
+            &hr,
+            &json!({"roles": ["HR", "FINANCE"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_eq!(own["code"], "forbidden");
+    assert_eq!(
+        own["detail"],
+        "You cannot change your own roles or capability overrides"
+    );
+    let caps = expect(app.get("/api/auth/capabilities", &hr).await, 200).await;
+    assert_eq!(caps["capabilities"]["modify_money"], false);
+    assert_eq!(caps["meta"]["roles"], json!(["HR"]));
+
+    // Nor to someone else, nor to a new user: HR does not hold FINANCE's capabilities.
+    let other = expect(
+        app.patch(
+            &format!("/api/auth/users/{employee_id}"),
+            &hr,
+            &json!({"roles": ["EMPLOYEE", "FINANCE"]}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let detail = other["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("FINANCE") && detail.contains("modify_money"),
+        "{detail}"
+    );
+    expect(
+        app.post(
+            "/api/auth/users",
+            &hr,
+            &new_user("cashier@pinnacle.example", "FINANCE"),
+        )
+        .await,
+        403,
+    )
+    .await;
+    // What HR holds, HR may hand out; resending one's own roles unchanged is no change.
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{employee_id}"),
+            &hr,
+            &json!({"roles": ["EMPLOYEE", "FIELD_VALUER"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{hr_id}"),
+            &hr,
+            &json!({"roles": ["HR"], "phone": "+91 90000 33333"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    // An ADMIN grants anything to others, but not to themself.
+    let admin_id = app.user_id(&admin, ADMIN).await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{admin_id}"),
+            &admin,
+            &json!({"capability_overrides": {"partner_portal_access": true}}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{employee_id}"),
+            &admin,
+            &json!({"roles": ["EMPLOYEE", "FINANCE"]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn deactivated_users_lose_their_sessions() {
     let app = spawn_app().await;
     let admin = app.login(ADMIN).await;
@@ -373,7 +528,10 @@ async fn deactivated_users_lose_their_sessions() {
         200,
     )
     .await;
-    app.login(FIELD).await;
+    // Reactivation does not bring the old sessions back; signing in again starts a new one.
+    expect(app.get("/api/auth/me", &field).await, 401).await;
+    let again = app.login(FIELD).await;
+    expect(app.get("/api/auth/me", &again).await, 200).await;
 }
 
 #[tokio::test]
@@ -383,17 +541,19 @@ async fn the_last_active_admin_cannot_be_removed() {
     let admin_id = app.user_id(&admin, ADMIN).await;
     let path = format!("/api/auth/users/{admin_id}");
 
+    // Nobody changes their own roles, so the last ADMIN cannot demote themself either.
     let demote = expect(
         app.patch(&path, &admin, &json!({"roles": ["HR"]})).await,
-        409,
+        403,
     )
     .await;
-    assert_eq!(demote["code"], "last_admin");
-    expect(
+    assert_eq!(demote["code"], "forbidden");
+    let deactivate = expect(
         app.patch(&path, &admin, &json!({"is_active": false})).await,
         409,
     )
     .await;
+    assert_eq!(deactivate["code"], "last_admin");
     expect(app.delete(&path, &admin).await, 409).await;
     let still = expect(app.get(&path, &admin).await, 200).await;
     assert_eq!(still["roles"], json!(["ADMIN"]));
@@ -437,20 +597,27 @@ async fn concurrent_demotions_keep_one_admin() {
     )
     .await;
     let admin_id = app.user_id(&admin, ADMIN).await;
-    let demote = |id: i64| {
+    let deputy_token = app
+        .login_with("deputy@pinnacle.example", STRONG_PASSWORD)
+        .await;
+    // Each demotes the other (nobody may change their own roles).
+    let demote = |id: i64, token: &str| {
         let path = format!("/api/auth/users/{id}");
         let body = json!({"roles": ["EMPLOYEE"]});
         let request = app
             .client
             .patch(app.url(&path))
-            .bearer_auth(&admin)
+            .bearer_auth(token)
             .json(&body);
         async move { request.send().await.unwrap().status().as_u16() }
     };
-    let (a, b) = tokio::join!(demote(admin_id), demote(deputy["id"].as_i64().unwrap()));
+    let (a, b) = tokio::join!(
+        demote(admin_id, &deputy_token),
+        demote(deputy["id"].as_i64().unwrap(), &admin)
+    );
     let mut statuses = [a, b];
     statuses.sort_unstable();
-    // One demotion wins; the other is refused (or, if the acting admin lost first, the
+    // One demotion wins; the other is refused (or, if its caller was demoted first, that
     // caller is no longer allowed to manage users at all).
     assert_eq!(statuses[0], 200, "{statuses:?}");
     assert!(statuses[1] == 409 || statuses[1] == 403, "{statuses:?}");

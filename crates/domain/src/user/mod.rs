@@ -135,6 +135,9 @@ pub struct User {
     pub is_active: bool,
     pub capability_overrides: CapabilityOverrides,
     pub last_login_at: Option<OffsetDateTime>,
+    /// Moves on whenever the user's sessions are ended (password changed or reset,
+    /// deactivated); a token is only good for the generation it was issued in.
+    pub session_generation: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -180,31 +183,56 @@ pub struct UserFilter {
 /// No firm has more people than this on one page.
 pub const USER_LIST_CAP: u64 = 1000;
 
+/// What a write to a user does to the sessions they are signed in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionsAfter {
+    /// They go on (a profile or role edit: roles are read afresh on every request anyway).
+    Keep,
+    /// Every one of them ends, now and for good (reset by someone else, deactivation).
+    EndAll,
+    /// Every one ends except this session id: the one from which the user changed their
+    /// own password.
+    EndAllBut(String),
+}
+
+/// A user as authenticating one of their tokens needs them, read in one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionUser {
+    pub user: User,
+    /// The session was signed out.
+    pub revoked: bool,
+    /// The session is the one kept by the user's last change of their own password, so it
+    /// survives that change whatever generation its token names.
+    pub kept: bool,
+}
+
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     async fn get(&self, id: UserId) -> DomainResult<User>;
-    /// The user (if any) and whether `session_id` was revoked, in one lookup: every
-    /// authenticated request asks this.
+    /// The user (if any) with what decides whether `session_id` is still good, in one
+    /// lookup: every authenticated request asks this.
     async fn get_for_session(
         &self,
         id: UserId,
         session_id: &str,
-    ) -> DomainResult<Option<(User, bool)>>;
+    ) -> DomainResult<Option<SessionUser>>;
     async fn find_by_email(&self, email: &Email) -> DomainResult<Option<(User, PasswordHash)>>;
     async fn password_hash(&self, id: UserId) -> DomainResult<PasswordHash>;
     /// Users ordered by creation (or by name for the directory).
     async fn list(&self, filter: &UserFilter, page: Page) -> DomainResult<Paged<User>>;
     /// Fails with `Conflict("duplicate_email")` when the email is taken.
     async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User>;
-    /// Writes the profile (and a new hash when given). When `keep_an_active_admin` is set the
-    /// write is refused with `Conflict("last_admin")` if it would leave no active ADMIN; the
-    /// check and the write are atomic.
+    /// Writes the profile (and a new hash when given), and ends sessions as `sessions` says
+    /// (moving the session generation on), in one transaction. When `keep_an_active_admin`
+    /// is set the write is refused with `Conflict("last_admin")` if it would leave no
+    /// active ADMIN; the check and the write are atomic.
     async fn update(
         &self,
         id: UserId,
         profile: &UserProfile,
         hash: Option<&PasswordHash>,
         keep_an_active_admin: bool,
+        sessions: &SessionsAfter,
     ) -> DomainResult<User>;
     /// Stamps the sign-in and records `entry`, in one transaction.
     async fn record_login(
@@ -215,10 +243,19 @@ pub trait UserRepository: Send + Sync {
     ) -> DomainResult<()>;
 }
 
-/// Hashing lives behind a port so the domain never sees a crypto crate.
+/// Hashing lives behind a port so the domain never sees a crypto crate. Hashing is slow on
+/// purpose, so both operations are async: an adapter runs them away from the threads that
+/// serve requests.
+#[async_trait]
 pub trait PasswordHasher: Send + Sync {
-    fn hash(&self, password: &NewPassword) -> DomainResult<PasswordHash>;
-    fn verify(&self, password: &str, hash: &PasswordHash) -> bool;
+    async fn hash(&self, password: &NewPassword) -> DomainResult<PasswordHash>;
+    /// Whether `password` matches `hash`; an error only when the check itself could not
+    /// run.
+    async fn verify(&self, password: &str, hash: &PasswordHash) -> DomainResult<bool>;
+    /// A hash of nobody's password made with the same cost as real ones. Checking a
+    /// password against it when there is no account takes as long as a real check, so
+    /// the time of an answer does not tell who has an account.
+    fn decoy(&self) -> PasswordHash;
 }
 
 mod service;

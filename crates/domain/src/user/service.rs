@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use crate::access::{Actor, Capability, CapabilityOverrides, Role, Roles};
+use crate::access::{Actor, Capabilities, Capability, CapabilityOverrides, Role, Roles};
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
 use crate::text;
 use crate::user::{
-    Email, NewPassword, PasswordHasher, User, UserFilter, UserId, UserProfile, UserRepository,
+    Email, NewPassword, PasswordHasher, SessionsAfter, User, UserFilter, UserId, UserProfile,
+    UserRepository,
 };
 
 /// Input for a new user, as received; [`UserService::create`] parses it.
@@ -171,7 +172,8 @@ impl UserService {
             capability_overrides: overrides,
         };
         Self::guard_admin_powers(actor, None, &profile)?;
-        let hash = self.hasher.hash(&password)?;
+        Self::guard_grants(actor, None, &profile)?;
+        let hash = self.hasher.hash(&password).await?;
         self.users.insert(&profile, &hash).await
     }
 
@@ -226,14 +228,26 @@ impl UserService {
             .and_then(|p| errors.check("password", NewPassword::parse(p)));
         errors.into_result()?;
         Self::guard_admin_powers(actor, Some(&current), &profile)?;
-        if password.is_some() {
-            Self::guard_password_reset(actor, &current)?;
-        }
-        let hash = password.map(|p| self.hasher.hash(&p)).transpose()?;
+        Self::guard_grants(actor, Some(&current), &profile)?;
+        let hash = match password {
+            Some(password) => {
+                Self::guard_password_reset(actor, &current)?;
+                Some(self.hasher.hash(&password).await?)
+            }
+            None => None,
+        };
         let removes_admin = current.is_active_admin()
             && !(profile.is_active && profile.roles.contains(Role::Admin));
+        // A new password set by someone with `manage_users` (even for themself, here) ends
+        // every session of the user; so does deactivation, and reactivating later does not
+        // bring those sessions back.
+        let sessions = if hash.is_some() || !profile.is_active {
+            SessionsAfter::EndAll
+        } else {
+            SessionsAfter::Keep
+        };
         self.users
-            .update(id, &profile, hash.as_ref(), removes_admin)
+            .update(id, &profile, hash.as_ref(), removes_admin, &sessions)
             .await
     }
 
@@ -257,13 +271,21 @@ impl UserService {
         Self::guard_password_reset(actor, &current)?;
         let password =
             NewPassword::parse(password).map_err(|m| DomainError::invalid("password", m))?;
-        let hash = self.hasher.hash(&password)?;
+        let hash = self.hasher.hash(&password).await?;
+        let profile = UserProfile::from(&current);
         self.users
-            .update(id, &UserProfile::from(&current), Some(&hash), false)
+            .update(id, &profile, Some(&hash), false, &SessionsAfter::EndAll)
             .await
     }
 
-    pub async fn update_me(&self, actor: &Actor, changes: MyProfileChanges) -> DomainResult<User> {
+    /// Changes the actor's own profile from the session `session_id`. A new password ends
+    /// every other session of theirs; this one goes on.
+    pub async fn update_me(
+        &self,
+        actor: &Actor,
+        session_id: &str,
+        changes: MyProfileChanges,
+    ) -> DomainResult<User> {
         let current = self.users.get(actor.user_id).await?;
         let mut profile = UserProfile::from(&current);
         let mut errors = FieldErrors::new();
@@ -283,21 +305,25 @@ impl UserService {
             None => None,
             Some(password) => {
                 let stored = self.users.password_hash(actor.user_id).await?;
-                let current_ok = changes
-                    .current_password
-                    .as_deref()
-                    .is_some_and(|c| self.hasher.verify(c, &stored));
+                let current_ok = match changes.current_password.as_deref() {
+                    Some(given) => self.hasher.verify(given, &stored).await?,
+                    None => false,
+                };
                 if !current_ok {
                     return Err(DomainError::rejected(
                         "current_password_invalid",
                         "Current password is invalid",
                     ));
                 }
-                Some(self.hasher.hash(&password)?)
+                Some(self.hasher.hash(&password).await?)
             }
         };
+        let sessions = match hash {
+            Some(_) => SessionsAfter::EndAllBut(session_id.to_owned()),
+            None => SessionsAfter::Keep,
+        };
         self.users
-            .update(actor.user_id, &profile, hash.as_ref(), false)
+            .update(actor.user_id, &profile, hash.as_ref(), false, &sessions)
             .await
     }
 
@@ -325,6 +351,34 @@ impl UserService {
         Ok(())
     }
 
+    /// Nobody changes their own roles or capability overrides, and nobody hands out more
+    /// than they hold: a role is granted only by someone who has every capability it
+    /// carries (an ADMIN has them all). Removing roles is not granting.
+    fn guard_grants(actor: &Actor, current: Option<&User>, next: &UserProfile) -> DomainResult<()> {
+        if let Some(user) = current.filter(|u| u.id == actor.user_id)
+            && (user.roles != next.roles || user.capability_overrides != next.capability_overrides)
+        {
+            return Err(DomainError::Forbidden(
+                "You cannot change your own roles or capability overrides".into(),
+            ));
+        }
+        let granted = next
+            .roles
+            .iter()
+            .filter(|role| !current.is_some_and(|u| u.roles.contains(*role)));
+        for role in granted {
+            let missing = Capabilities::of_role(role).beyond(&actor.capabilities);
+            if !missing.is_empty() {
+                let names: Vec<&str> = missing.iter().map(|c| c.key()).collect();
+                return Err(DomainError::Forbidden(format!(
+                    "You cannot grant the {role} role: it carries capabilities you do not hold ({})",
+                    names.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn guard_password_reset(actor: &Actor, target: &User) -> DomainResult<()> {
         if target.roles.contains(Role::Admin)
             && !actor.has_role(Role::Admin)
@@ -335,5 +389,193 @@ impl UserService {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeHasher, FakeUsers, user};
+
+    fn actor_of(user: &User) -> Actor {
+        Actor::new(user.id, user.roles.clone(), &user.capability_overrides)
+    }
+
+    fn with_roles(user: &User, roles: &[Role]) -> UserProfile {
+        UserProfile {
+            roles: Roles::new(None, roles).unwrap(),
+            ..UserProfile::from(user)
+        }
+    }
+
+    fn forbidden(result: DomainResult<()>) -> String {
+        match result {
+            Err(DomainError::Forbidden(detail)) => detail,
+            other => panic!("expected 403, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nobody_changes_their_own_roles_or_overrides() {
+        let hr = user(3, "hr@pinnacle.example", Role::Hr);
+        let detail = forbidden(UserService::guard_grants(
+            &actor_of(&hr),
+            Some(&hr),
+            &with_roles(&hr, &[Role::Hr, Role::Finance]),
+        ));
+        assert!(detail.contains("your own roles"), "{detail}");
+        // Not even an ADMIN, and not even to drop a role.
+        let admin = user(1, "admin@pinnacle.example", Role::Admin);
+        forbidden(UserService::guard_grants(
+            &actor_of(&admin),
+            Some(&admin),
+            &with_roles(&admin, &[Role::Admin, Role::Finance]),
+        ));
+        let mut two_roles = hr.clone();
+        two_roles.roles = Roles::new(None, &[Role::Hr, Role::Employee]).unwrap();
+        forbidden(UserService::guard_grants(
+            &actor_of(&two_roles),
+            Some(&two_roles),
+            &with_roles(&two_roles, &[Role::Hr]),
+        ));
+        let overrides = UserProfile {
+            capability_overrides: CapabilityOverrides::parse([("modify_money", true)]).unwrap(),
+            ..UserProfile::from(&admin)
+        };
+        forbidden(UserService::guard_grants(
+            &actor_of(&admin),
+            Some(&admin),
+            &overrides,
+        ));
+        // Editing the rest of one's own profile, roles resent unchanged, is fine.
+        let same = UserProfile {
+            phone: Some("+91 90000 00000".into()),
+            ..UserProfile::from(&hr)
+        };
+        assert!(UserService::guard_grants(&actor_of(&hr), Some(&hr), &same).is_ok());
+    }
+
+    #[test]
+    fn a_role_is_granted_only_by_someone_holding_all_it_carries() {
+        let hr = actor_of(&user(3, "hr@pinnacle.example", Role::Hr));
+        let field = user(6, "field@pinnacle.example", Role::FieldValuer);
+        let detail = forbidden(UserService::guard_grants(
+            &hr,
+            Some(&field),
+            &with_roles(&field, &[Role::FieldValuer, Role::Finance]),
+        ));
+        assert!(
+            detail.contains("FINANCE") && detail.contains("modify_money"),
+            "{detail}"
+        );
+        // On create too.
+        forbidden(UserService::guard_grants(
+            &hr,
+            None,
+            &with_roles(&field, &[Role::AssistantValuer]),
+        ));
+        assert!(
+            UserService::guard_grants(&hr, None, &with_roles(&field, &[Role::Employee])).is_ok()
+        );
+        assert!(
+            UserService::guard_grants(
+                &hr,
+                Some(&field),
+                &with_roles(&field, &[Role::FieldValuer, Role::Hr])
+            )
+            .is_ok()
+        );
+        // A role the user already has is not granted again; removing one is not granting.
+        let finance = user(4, "finance@pinnacle.example", Role::Finance);
+        let kept = UserProfile {
+            phone: Some("+91 90000 00000".into()),
+            ..UserProfile::from(&finance)
+        };
+        assert!(UserService::guard_grants(&hr, Some(&finance), &kept).is_ok());
+        let mut two = finance.clone();
+        two.roles = Roles::new(None, &[Role::Finance, Role::Employee]).unwrap();
+        assert!(
+            UserService::guard_grants(&hr, Some(&two), &with_roles(&two, &[Role::Employee]))
+                .is_ok()
+        );
+        // An ADMIN grants anything, to others.
+        let admin = actor_of(&user(1, "admin@pinnacle.example", Role::Admin));
+        assert!(
+            UserService::guard_grants(
+                &admin,
+                Some(&field),
+                &with_roles(&field, &[Role::Finance, Role::Admin])
+            )
+            .is_ok()
+        );
+    }
+
+    fn service(users: Arc<FakeUsers>) -> UserService {
+        UserService::new(users, Arc::new(FakeHasher::default()))
+    }
+
+    const NEW: &str = "Valuation#2026x";
+
+    #[tokio::test]
+    async fn credential_changes_and_deactivation_end_sessions() {
+        let admin = user(1, "admin@pinnacle.example", Role::Admin);
+        let field = user(6, "field@pinnacle.example", Role::FieldValuer);
+        let users = Arc::new(FakeUsers::with(vec![
+            (admin.clone(), "old"),
+            (field.clone(), "old"),
+        ]));
+        let svc = service(users.clone());
+        let by_admin = actor_of(&admin);
+        let me = actor_of(&field);
+        svc.reset_password(&by_admin, field.id, NEW).await.unwrap();
+        let changes = |password: Option<&str>, current: Option<&str>| MyProfileChanges {
+            password: password.map(str::to_owned),
+            current_password: current.map(str::to_owned),
+            ..MyProfileChanges::default()
+        };
+        svc.update_me(&me, "s1", changes(Some("Another#2026x"), Some(NEW)))
+            .await
+            .unwrap();
+        svc.update_me(
+            &me,
+            "s1",
+            MyProfileChanges {
+                phone: Some(Some("+91 90000 00000".into())),
+                ..MyProfileChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+        let password = UserChanges {
+            password: Some(NEW.into()),
+            ..UserChanges::default()
+        };
+        svc.update(&by_admin, field.id, password).await.unwrap();
+        svc.deactivate(&by_admin, field.id).await.unwrap();
+        let reactivate = UserChanges {
+            is_active: Some(true),
+            ..UserChanges::default()
+        };
+        let back = svc.update(&by_admin, field.id, reactivate).await.unwrap();
+        let writes: Vec<SessionsAfter> = users
+            .session_writes
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
+        assert_eq!(
+            writes,
+            [
+                SessionsAfter::EndAll,
+                SessionsAfter::EndAllBut("s1".into()),
+                SessionsAfter::Keep,
+                SessionsAfter::EndAll,
+                SessionsAfter::EndAll,
+                // Reactivation brings no ended session back.
+                SessionsAfter::Keep,
+            ]
+        );
+        assert_eq!(back.session_generation, 4);
     }
 }

@@ -13,6 +13,8 @@ pub struct Model {
     pub capability_overrides: String,
     pub is_active: bool,
     pub last_login_at: Option<TimeDateTimeWithTimeZone>,
+    pub session_generation: i64,
+    pub session_kept_id: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }
