@@ -55,6 +55,12 @@ impl AppState {
     pub fn new(db: Database, adapters: Adapters, tokens: TokenCodec, options: Options) -> Self {
         let a = adapters;
         let leave: Arc<dyn LeaveCalendar> = Arc::new(NoLeave);
+        let users = UserService::new(
+            a.users.clone(),
+            a.hasher.clone(),
+            a.clock.clone(),
+            options.firm_zone.clone(),
+        );
         let assignments = AssignmentService::new(
             a.assignments.clone(),
             leave.clone(),
@@ -87,7 +93,7 @@ impl AppState {
                 a.clock.clone(),
                 ThrottlePolicy::default(),
             ),
-            users: UserService::new(a.users.clone(), a.hasher.clone()),
+            users,
             master: MasterServices {
                 banks: MasterService::new(a.banks),
                 branches: MasterService::new(a.branches),

@@ -12,8 +12,8 @@ use crate::auth::{Admission, AttemptId, LoginThrottleStore, SessionRevocations, 
 use crate::error::{DomainError, DomainResult};
 use crate::page::{Page, Paged};
 use crate::user::{
-    Email, NewPassword, PasswordHash, PasswordHasher, SessionUser, SessionsAfter, User, UserFilter,
-    UserId, UserProfile, UserRepository,
+    Email, LoginActivity, NewPassword, PasswordHash, PasswordHasher, SessionUser, SessionsAfter,
+    User, UserFilter, UserId, UserProfile, UserRepository,
 };
 
 fn unused<T>() -> DomainResult<T> {
@@ -126,6 +126,15 @@ impl UserRepository for FakeUsers {
             *stored = hash.clone();
         }
         Ok(user.clone())
+    }
+
+    async fn login_activity(
+        &self,
+        _users: &[UserId],
+        _since: OffsetDateTime,
+        _day_offset: time::UtcOffset,
+    ) -> DomainResult<Vec<(UserId, LoginActivity)>> {
+        unused()
     }
 
     async fn record_login(

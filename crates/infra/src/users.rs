@@ -14,8 +14,8 @@ use zenops_domain::access::{CapabilityOverrides, Role, Roles};
 use zenops_domain::activity::ActivityDraft;
 use zenops_domain::page::{Page, Paged};
 use zenops_domain::user::{
-    Email, PasswordHash, SessionUser, SessionsAfter, User, UserFilter, UserId, UserProfile,
-    UserRepository,
+    Email, LoginActivity, PasswordHash, SessionUser, SessionsAfter, User, UserFilter, UserId,
+    UserProfile, UserRepository,
 };
 use zenops_domain::{DomainError, DomainResult};
 
@@ -279,6 +279,55 @@ impl UserRepository for SeaUserRepository {
         }
         txn.commit().await.map_err(unexpected)?;
         to_user(saved)
+    }
+
+    async fn login_activity(
+        &self,
+        users: &[UserId],
+        since: OffsetDateTime,
+        day_offset: time::UtcOffset,
+    ) -> DomainResult<Vec<(UserId, LoginActivity)>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Local dates at a fixed offset: whole seconds we computed, written into the SQL.
+        let offset = day_offset.whole_seconds();
+        let local_day = match self.db.kind {
+            DatabaseKind::Sqlite => format!("date(created_at, '{offset:+} seconds')"),
+            DatabaseKind::Postgres => {
+                format!(
+                    "CAST((created_at AT TIME ZONE 'UTC') + INTERVAL '{offset} seconds' AS DATE)"
+                )
+            }
+        };
+        let marks = vec!["?"; users.len()].join(", ");
+        let sql = format!(
+            "SELECT actor_user_id, COUNT(*) AS logins, COUNT(DISTINCT {local_day}) AS active_days \
+             FROM activity_logs \
+             WHERE \"type\" = 'USER_LOGIN' AND created_at >= ? AND actor_user_id IN ({marks}) \
+             GROUP BY actor_user_id"
+        );
+        let mut values: Vec<sea_orm::Value> = vec![self.db.stored_time(since).into()];
+        values.extend(users.iter().map(|id| sea_orm::Value::from(id.0)));
+        let rows = self
+            .db
+            .conn
+            .query_all_raw(statement(&self.db, &sql, values))
+            .await
+            .map_err(unexpected)?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("", "actor_user_id").map_err(unexpected)?;
+                let logins: i64 = row.try_get("", "logins").map_err(unexpected)?;
+                let days: i64 = row.try_get("", "active_days").map_err(unexpected)?;
+                let count = |n: i64| u64::try_from(n).unwrap_or(0);
+                let activity = LoginActivity {
+                    logins: count(logins),
+                    active_days: count(days),
+                };
+                Ok((UserId(id), activity))
+            })
+            .collect()
     }
 
     async fn record_login(

@@ -41,7 +41,7 @@ fn page(limit: Option<i64>, skip: Option<i64>) -> ApiResult<Page> {
     Page::parse(limit, skip, USER_LIST_CAP, USER_LIST_CAP).map_err(ApiError::BadRequest)
 }
 
-/// A user with their open work, as the personnel page reads it.
+/// A user with their open work and recent sign-ins, as the personnel page reads it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserListItem {
     #[serde(flatten)]
@@ -51,6 +51,11 @@ pub struct UserListItem {
     /// Of those, how many are overdue.
     pub overdue_assignments: u64,
     pub on_leave_today: bool,
+    /// Successful sign-ins (`USER_LOGIN` trail entries) in the last 30 days.
+    pub login_count_30d: u64,
+    /// Days with at least one sign-in in the last 30 days, as dates in the firm's time
+    /// zone (`FIRM_TIMEZONE`, at its current offset from UTC).
+    pub active_days_30d: u64,
 }
 
 /// A colleague, with just what is needed to pick one.
@@ -125,7 +130,8 @@ fn pairs(map: BTreeMap<String, bool>) -> Vec<(String, bool)> {
     map.into_iter().collect()
 }
 
-/// Every user (needs `manage_users`), oldest first, with their open and overdue work.
+/// Every user (needs `manage_users`), oldest first, with their open and overdue work and
+/// their sign-ins over the last 30 days.
 #[utoipa::path(
     tag = "users",
     params(UserListQuery),
@@ -154,12 +160,14 @@ async fn list_users(
     let users = state.users.list(&caller.actor, &filter, window).await?;
     // One aggregate query for everyone's open work, not one per user.
     let workload = state.assignments.workload(&caller.actor).await?;
-    Ok(listing(users.map(|u| {
+    Ok(listing(users.map(|(u, logins)| {
         let work = workload.iter().find(|w| w.user_id == Some(u.id));
         UserListItem {
             open_assignments: work.map_or(0, |w| w.total_open),
             overdue_assignments: work.map_or(0, |w| w.overdue),
             on_leave_today: work.is_some_and(|w| w.on_leave_today),
+            login_count_30d: logins.logins,
+            active_days_30d: logins.active_days,
             user: UserRead::from(&u),
         }
     })))

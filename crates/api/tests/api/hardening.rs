@@ -347,7 +347,7 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("users", "email") => Some(limits::NAME),
         ("users", "full_name") => Some(limits::NAME),
         ("users", "phone") => Some(limits::CODE),
-        ("users", "password_hash" | "roles" | "capability_overrides") => None,
+        ("users", "password_hash" | "roles" | "capability_overrides" | "session_kept_id") => None,
         ("revoked_sessions", "session_id") => None,
         ("login_failures", "account" | "address") => None,
         (

@@ -476,6 +476,35 @@ async fn nobody_raises_their_own_privileges_or_grants_what_they_lack() {
 }
 
 #[tokio::test]
+async fn the_list_counts_each_users_recent_sign_ins() {
+    let app = spawn_app().await;
+    app.login(FIELD).await;
+    app.login(FIELD).await;
+    let admin = app.login(ADMIN).await;
+    let users = expect(app.get("/api/auth/users", &admin).await, 200).await;
+    let row = |email: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .cloned()
+            .unwrap()
+    };
+    let field = row(FIELD);
+    assert!(field["login_count_30d"].as_u64().unwrap() >= 2, "{field}");
+    assert!(field["active_days_30d"].as_u64().unwrap() >= 1, "{field}");
+    assert!(
+        field["active_days_30d"].as_u64() <= field["login_count_30d"].as_u64(),
+        "{field}"
+    );
+    assert_eq!(row(ADMIN)["login_count_30d"], 1);
+    let employee = row(EMPLOYEE);
+    assert_eq!(employee["login_count_30d"], 0);
+    assert_eq!(employee["active_days_30d"], 0);
+}
+
+#[tokio::test]
 async fn deactivated_users_lose_their_sessions() {
     let app = spawn_app().await;
     let admin = app.login(ADMIN).await;

@@ -206,6 +206,18 @@ pub struct SessionUser {
     pub kept: bool,
 }
 
+/// How much a user has signed in over a recent window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginActivity {
+    /// Successful sign-ins (`USER_LOGIN` trail entries).
+    pub logins: u64,
+    /// Distinct days with a sign-in, counted in the firm's time zone.
+    pub active_days: u64,
+}
+
+/// How far back [`LoginActivity`] on the users list looks.
+pub const LOGIN_ACTIVITY_DAYS: i64 = 30;
+
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     async fn get(&self, id: UserId) -> DomainResult<User>;
@@ -234,6 +246,14 @@ pub trait UserRepository: Send + Sync {
         keep_an_active_admin: bool,
         sessions: &SessionsAfter,
     ) -> DomainResult<User>;
+    /// Sign-ins of each of `users` since `since`, in one query; days are dated at
+    /// `day_offset` from UTC. Users without any are left out.
+    async fn login_activity(
+        &self,
+        users: &[UserId],
+        since: OffsetDateTime,
+        day_offset: time::UtcOffset,
+    ) -> DomainResult<Vec<(UserId, LoginActivity)>>;
     /// Stamps the sign-in and records `entry`, in one transaction.
     async fn record_login(
         &self,

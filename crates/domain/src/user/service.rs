@@ -3,13 +3,17 @@
 
 use std::sync::Arc;
 
+use time::Duration;
+
 use crate::access::{Actor, Capabilities, Capability, CapabilityOverrides, Role, Roles};
+use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
+use crate::sla::FirmZone;
 use crate::text;
 use crate::user::{
-    Email, NewPassword, PasswordHasher, SessionsAfter, User, UserFilter, UserId, UserProfile,
-    UserRepository,
+    Email, LOGIN_ACTIVITY_DAYS, LoginActivity, NewPassword, PasswordHasher, SessionsAfter, User,
+    UserFilter, UserId, UserProfile, UserRepository,
 };
 
 /// Input for a new user, as received; [`UserService::create`] parses it.
@@ -53,6 +57,8 @@ pub struct MyProfileChanges {
 pub struct UserService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    zone: FirmZone,
 }
 
 /// Applies the contact fields every profile edit shares.
@@ -99,18 +105,49 @@ fn parse_overrides(entries: &[(String, bool)]) -> Result<CapabilityOverrides, St
 }
 
 impl UserService {
-    pub fn new(users: Arc<dyn UserRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { users, hasher }
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        zone: FirmZone,
+    ) -> Self {
+        Self {
+            users,
+            hasher,
+            clock,
+            zone,
+        }
     }
 
+    /// The personnel list: users with their sign-ins over the last
+    /// [`LOGIN_ACTIVITY_DAYS`] days, days counted in the firm's time zone (at its offset
+    /// from UTC now).
     pub async fn list(
         &self,
         actor: &Actor,
         filter: &UserFilter,
         page: Page,
-    ) -> DomainResult<Paged<User>> {
+    ) -> DomainResult<Paged<(User, LoginActivity)>> {
         actor.require(Capability::ManageUsers)?;
-        self.users.list(filter, page).await
+        let users = self.users.list(filter, page).await?;
+        let now = self.clock.now();
+        let ids: Vec<UserId> = users.items.iter().map(|u| u.id).collect();
+        let activity = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.users
+                .login_activity(
+                    &ids,
+                    now - Duration::days(LOGIN_ACTIVITY_DAYS),
+                    self.zone.offset_at(now),
+                )
+                .await?
+        };
+        Ok(users.map(|user| {
+            let found = activity.iter().find(|(id, _)| *id == user.id);
+            let activity = found.map(|(_, a)| *a).unwrap_or_default();
+            (user, activity)
+        }))
     }
 
     /// The minimal list of colleagues every signed-in user may see (to pick assignees),
@@ -394,7 +431,10 @@ impl UserService {
 
 #[cfg(test)]
 mod tests {
+    use time::macros::datetime;
+
     use super::*;
+    use crate::clock::FixedClock;
     use crate::testing::{FakeHasher, FakeUsers, user};
 
     fn actor_of(user: &User) -> Actor {
@@ -511,7 +551,12 @@ mod tests {
     }
 
     fn service(users: Arc<FakeUsers>) -> UserService {
-        UserService::new(users, Arc::new(FakeHasher::default()))
+        UserService::new(
+            users,
+            Arc::new(FakeHasher::default()),
+            Arc::new(FixedClock(datetime!(2026-01-01 12:00 UTC))),
+            FirmZone::parse("UTC").unwrap(),
+        )
     }
 
     const NEW: &str = "Valuation#2026x";
