@@ -186,7 +186,10 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
             req.headers()
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                // The last entry is the one the trusted proxy appended; earlier ones are
+                // whatever the client sent, and would let it pick a fresh throttle key for
+                // every attempt.
+                .and_then(|v| v.rsplit(',').next())
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         })
@@ -194,4 +197,21 @@ pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     forwarded
         .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::client_address;
+
+    #[test]
+    fn the_throttle_key_is_the_address_the_proxy_appended() {
+        let req = TestRequest::default()
+            .insert_header(("x-forwarded-for", "6.6.6.6, 10.0.0.7"))
+            .peer_addr("127.0.0.1:9000".parse().unwrap())
+            .to_http_request();
+        assert_eq!(client_address(&req, true), "10.0.0.7");
+        assert_eq!(client_address(&req, false), "127.0.0.1");
+    }
 }

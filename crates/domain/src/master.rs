@@ -293,11 +293,16 @@ impl MasterKind for Banks {
             m.errors.add("name", "must be at least 2 characters");
         }
         let ifsc = m.optional("ifsc", d.ifsc, c.map(|c| &c.ifsc), limits::IFSC);
+        // Upper-casing can lengthen text (`ß` → `SS`), so the limit is checked after it.
+        let code = m.optional(
+            "code",
+            d.code.map(|o| o.map(|c| c.to_uppercase())),
+            c.map(|c| &c.code),
+            limits::CODE,
+        );
         let fields = BankFields {
             name,
-            code: m
-                .optional("code", d.code, c.map(|c| &c.code), limits::CODE)
-                .map(|code| code.to_uppercase()),
+            code,
             is_active: flag(d.is_active, c.map(|c| c.is_active), true),
             account_name: m.optional(
                 "account_name",
@@ -855,6 +860,21 @@ mod tests {
         let err = CompanyAccounts::merge(None, CompanyAccountDraft::default()).unwrap_err();
         let fields: Vec<_> = err.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["account_name", "account_number", "bank_name"]);
+    }
+
+    #[test]
+    fn a_code_is_held_to_its_limit_after_upper_casing() {
+        // 50 characters in, 150 once upper-cased: over the column's 50.
+        let err = Banks::merge(
+            None,
+            BankDraft {
+                name: some("Ligature Bank"),
+                code: Some(some(&"\u{fb03}".repeat(50))),
+                ..BankDraft::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("code"), "{err}");
     }
 
     #[test]

@@ -99,6 +99,7 @@ impl UserRepository for FakeUsers {
     async fn update(
         &self,
         id: UserId,
+        read_at: OffsetDateTime,
         profile: &UserProfile,
         hash: Option<&PasswordHash>,
         _keep_an_active_admin: bool,
@@ -113,6 +114,10 @@ impl UserRepository for FakeUsers {
             .iter_mut()
             .find(|(u, _)| u.id == id)
             .ok_or(DomainError::NotFound("User"))?;
+        if user.updated_at != read_at {
+            return Err(DomainError::conflict("stale", "changed meanwhile"));
+        }
+        user.updated_at += time::Duration::microseconds(1);
         user.email = profile.email.clone();
         user.full_name = profile.full_name.clone();
         user.phone = profile.phone.clone();

@@ -223,6 +223,7 @@ impl UserRepository for SeaUserRepository {
     async fn update(
         &self,
         id: UserId,
+        read_at: OffsetDateTime,
         profile: &UserProfile,
         hash: Option<&PasswordHash>,
         keep_an_active_admin: bool,
@@ -244,10 +245,28 @@ impl UserRepository for SeaUserRepository {
         if let Some(hash) = hash {
             row.password_hash = Set(hash.0.clone());
         }
-        let mut saved = match row.update(&txn).await {
-            Ok(saved) => saved,
-            Err(sea_orm::DbErr::RecordNotUpdated) => return Err(DomainError::NotFound("User")),
-            Err(err) => return Err(write_error(err)),
+        // Only over the row the change was made from: a concurrent write in between (a
+        // deactivation, a demotion, a reset) wins, and this one is refused as stale.
+        let written = users::Entity::update_many()
+            .set(row)
+            .filter(users::Column::Id.eq(id.0))
+            .filter(users::Column::UpdatedAt.eq(self.db.stored_time(read_at)))
+            .exec(&txn)
+            .await
+            .map_err(write_error)?;
+        let found = users::Entity::find_by_id(id.0)
+            .one(&txn)
+            .await
+            .map_err(unexpected)?;
+        let mut saved = match (written.rows_affected, found) {
+            (_, None) => return Err(DomainError::NotFound("User")),
+            (0, Some(_)) => {
+                return Err(DomainError::conflict(
+                    "stale",
+                    "This user was changed meanwhile; reload and try again",
+                ));
+            }
+            (_, Some(saved)) => saved,
         };
         let kept = match sessions {
             SessionsAfter::Keep => None,

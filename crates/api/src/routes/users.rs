@@ -54,7 +54,8 @@ pub struct UserListItem {
     /// Successful sign-ins (`USER_LOGIN` trail entries) in the last 30 days.
     pub login_count_30d: u64,
     /// Days with at least one sign-in in the last 30 days, as dates in the firm's time
-    /// zone (`FIRM_TIMEZONE`, at its current offset from UTC).
+    /// zone (`FIRM_TIMEZONE`, at its current offset from UTC). The 30 × 24 hours can touch
+    /// 31 dates, so this is at most 31.
     pub active_days_30d: u64,
 }
 

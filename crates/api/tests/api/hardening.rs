@@ -556,3 +556,68 @@ async fn an_account_name_with_a_nul_is_refused_before_any_lookup() {
     // The account itself is untouched and still signs in.
     app.login(ADMIN).await;
 }
+
+/// A change is written only over the row it was made from: a slow self-edit (argon2 runs
+/// in between) cannot undo a deactivation that landed meanwhile.
+#[tokio::test]
+async fn a_stale_user_write_cannot_undo_a_deactivation() {
+    use std::sync::Arc;
+    use zenops_domain::user::{SessionsAfter, UserId, UserProfile, UserRepository};
+    use zenops_infra::users::SeaUserRepository;
+    use zenops_infra::{Database, SharedClock, SystemClock};
+
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let id = UserId(app.user_id(&admin, EMPLOYEE).await);
+    let url = app.settings.database_url().unwrap();
+    let db = Database::connect(&url, Some(2)).await.unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let users = SeaUserRepository::new(db.clone(), clock);
+
+    // The self-edit reads the row…
+    let read = users.get(id).await.unwrap();
+    // …the admin deactivates the user…
+    expect(
+        app.delete(&format!("/api/auth/users/{}", id.0), &admin)
+            .await,
+        200,
+    )
+    .await;
+    // …and the self-edit's write, made from the old row, is refused.
+    let mut profile = UserProfile::from(&read);
+    profile.phone = Some("9000000099".to_owned());
+    let stale = users
+        .update(
+            id,
+            read.updated_at,
+            &profile,
+            None,
+            false,
+            &SessionsAfter::Keep,
+        )
+        .await;
+    match stale {
+        Err(zenops_domain::DomainError::Conflict { code, .. }) => assert_eq!(code, "stale"),
+        other => panic!("expected a stale conflict, got {other:?}"),
+    }
+    let now = users.get(id).await.unwrap();
+    assert!(!now.is_active);
+    assert_ne!(now.phone.as_deref(), Some("9000000099"));
+    // A write made from the current row goes through.
+    profile = UserProfile::from(&now);
+    profile.phone = Some("9000000098".to_owned());
+    let written = users
+        .update(
+            id,
+            now.updated_at,
+            &profile,
+            None,
+            false,
+            &SessionsAfter::Keep,
+        )
+        .await
+        .unwrap();
+    assert_eq!(written.phone.as_deref(), Some("9000000098"));
+    assert!(!written.is_active);
+    db.close().await.ok();
+}

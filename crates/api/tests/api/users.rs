@@ -294,7 +294,7 @@ async fn only_an_admin_hands_out_admin_powers() {
 async fn password_reset_by_hr() {
     let app = spawn_app().await;
     let hr = app.login(HR).await;
-    let id = app.user_id(&hr, ASSISTANT).await;
+    let id = app.user_id(&hr, EMPLOYEE).await;
     let weak = expect(
         app.post(
             &format!("/api/auth/users/{id}/reset-password"),
@@ -316,8 +316,68 @@ async fn password_reset_by_hr() {
         200,
     )
     .await;
-    expect(app.login_form(ASSISTANT, DEMO_PASSWORD).await, 400).await;
-    app.login_with(ASSISTANT, STRONG_PASSWORD).await;
+    expect(app.login_form(EMPLOYEE, DEMO_PASSWORD).await, 400).await;
+    app.login_with(EMPLOYEE, STRONG_PASSWORD).await;
+}
+
+/// Setting the password of someone who holds more than you (and signing in as them) would
+/// be a way to their capabilities; so would editing or reactivating them.
+#[tokio::test]
+async fn nobody_below_admin_takes_over_a_user_who_holds_more() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let admin = app.login(ADMIN).await;
+    for email in [FINANCE, ASSISTANT, OPS] {
+        let id = app.user_id(&hr, email).await;
+        let reset = expect(
+            app.post(
+                &format!("/api/auth/users/{id}/reset-password"),
+                &hr,
+                &json!({"password": STRONG_PASSWORD}),
+            )
+            .await,
+            403,
+        )
+        .await;
+        assert_eq!(reset["code"], "forbidden", "{email}");
+        for change in [
+            json!({"password": STRONG_PASSWORD}),
+            json!({"email": "taken.over@zenops.local"}),
+            json!({"is_active": false}),
+        ] {
+            expect(
+                app.patch(&format!("/api/auth/users/{id}"), &hr, &change)
+                    .await,
+                403,
+            )
+            .await;
+        }
+        // Nothing changed: the user still signs in with their own password.
+        app.login(email).await;
+    }
+    // Nor does anyone set their own password on the admin paths, without the current one.
+    let me = app.user_id(&admin, ADMIN).await;
+    expect(
+        app.post(
+            &format!("/api/auth/users/{me}/reset-password"),
+            &admin,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(
+        app.patch(
+            &format!("/api/auth/users/{me}"),
+            &admin,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    app.login(ADMIN).await;
 }
 
 #[tokio::test]

@@ -237,10 +237,15 @@ pub trait UserRepository: Send + Sync {
     /// Writes the profile (and a new hash when given), and ends sessions as `sessions` says
     /// (moving the session generation on), in one transaction. When `keep_an_active_admin`
     /// is set the write is refused with `Conflict("last_admin")` if it would leave no
-    /// active ADMIN; the check and the write are atomic.
+    /// active ADMIN; the check and the write are atomic. `read_at` is the `updated_at` of
+    /// the row the change was made from: if the row has changed since (a concurrent
+    /// deactivation, demotion or reset), nothing is written and the answer is
+    /// `Conflict("stale")`, so a slow write cannot undo a faster one.
+    #[allow(clippy::too_many_arguments)]
     async fn update(
         &self,
         id: UserId,
+        read_at: OffsetDateTime,
         profile: &UserProfile,
         hash: Option<&PasswordHash>,
         keep_an_active_admin: bool,

@@ -222,6 +222,10 @@ impl UserService {
     ) -> DomainResult<User> {
         actor.require(Capability::ManageUsers)?;
         let current = self.users.get(id).await?;
+        Self::guard_outranked(actor, &current)?;
+        if changes.password.is_some() {
+            Self::guard_own_password(actor, &current)?;
+        }
         let mut profile = UserProfile::from(&current);
         let mut errors = FieldErrors::new();
         apply_contact(
@@ -284,7 +288,14 @@ impl UserService {
             SessionsAfter::Keep
         };
         self.users
-            .update(id, &profile, hash.as_ref(), removes_admin, &sessions)
+            .update(
+                id,
+                current.updated_at,
+                &profile,
+                hash.as_ref(),
+                removes_admin,
+                &sessions,
+            )
             .await
     }
 
@@ -305,13 +316,22 @@ impl UserService {
     ) -> DomainResult<User> {
         actor.require(Capability::ManageUsers)?;
         let current = self.users.get(id).await?;
+        Self::guard_outranked(actor, &current)?;
+        Self::guard_own_password(actor, &current)?;
         Self::guard_password_reset(actor, &current)?;
         let password =
             NewPassword::parse(password).map_err(|m| DomainError::invalid("password", m))?;
         let hash = self.hasher.hash(&password).await?;
         let profile = UserProfile::from(&current);
         self.users
-            .update(id, &profile, Some(&hash), false, &SessionsAfter::EndAll)
+            .update(
+                id,
+                current.updated_at,
+                &profile,
+                Some(&hash),
+                false,
+                &SessionsAfter::EndAll,
+            )
             .await
     }
 
@@ -360,7 +380,14 @@ impl UserService {
             None => SessionsAfter::Keep,
         };
         self.users
-            .update(actor.user_id, &profile, hash.as_ref(), false, &sessions)
+            .update(
+                actor.user_id,
+                current.updated_at,
+                &profile,
+                hash.as_ref(),
+                false,
+                &sessions,
+            )
             .await
     }
 
@@ -412,6 +439,36 @@ impl UserService {
                     names.join(", ")
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// Someone with `manage_users` but not ADMIN manages only people who hold nothing they
+    /// lack: otherwise setting such a user's password (or email, or reactivating them) and
+    /// signing in as them would hand over their capabilities.
+    fn guard_outranked(actor: &Actor, target: &User) -> DomainResult<()> {
+        if actor.has_role(Role::Admin) || actor.user_id == target.id {
+            return Ok(());
+        }
+        let theirs = Capabilities::resolve(&target.roles, &target.capability_overrides);
+        let missing = theirs.beyond(&actor.capabilities);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = missing.iter().map(|c| c.key()).collect();
+        Err(DomainError::Forbidden(format!(
+            "Only an ADMIN may change this user: they hold capabilities you do not ({})",
+            names.join(", ")
+        )))
+    }
+
+    /// One's own password is changed at `PATCH /api/auth/me`, which asks for the current
+    /// one; the admin paths would let a stolen session take the account without it.
+    fn guard_own_password(actor: &Actor, target: &User) -> DomainResult<()> {
+        if actor.user_id == target.id {
+            return Err(DomainError::Forbidden(
+                "Change your own password at PATCH /api/auth/me, with your current password".into(),
+            ));
         }
         Ok(())
     }
