@@ -50,11 +50,12 @@ impl Modify for Security {
     }
 }
 
-/// Operations that name the bearer scheme accept the OAuth2 password token as well.
-pub fn accept_oauth_tokens(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::security::SecurityRequirement;
-    for item in openapi.paths.paths.values_mut() {
-        for op in [
+/// Every operation of the document.
+fn operations(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.patch,
@@ -63,12 +64,17 @@ pub fn accept_oauth_tokens(openapi: &mut utoipa::openapi::OpenApi) {
         ]
         .into_iter()
         .flatten()
+    })
+}
+
+/// Operations that name the bearer scheme accept the OAuth2 password token as well.
+pub fn accept_oauth_tokens(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::SecurityRequirement;
+    for op in operations(openapi) {
+        if let Some(security) = op.security.as_mut()
+            && !security.is_empty()
         {
-            if let Some(security) = op.security.as_mut()
-                && !security.is_empty()
-            {
-                security.push(SecurityRequirement::new("password", Vec::<String>::new()));
-            }
+            security.push(SecurityRequirement::new("password", Vec::<String>::new()));
         }
     }
 }
@@ -94,36 +100,25 @@ pub fn document_edge_errors(openapi: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
-    for item in openapi.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.put,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let mut common = vec![
-                (
-                    "422",
-                    "Invalid parameters or body, listed in `errors` where they are fields",
-                ),
-                ("414", "The URI is over 8 KiB"),
-                ("431", "The headers are over 32 KiB"),
-                ("500", "A fault on the server's side; logged with its cause"),
-            ];
-            if op.request_body.is_some() {
-                common.push(("408", "The request body stopped arriving"));
-                common.push(("413", "The request body is over 1 MiB"));
-            }
-            for (status, description) in common {
-                op.responses
-                    .responses
-                    .entry(status.to_owned())
-                    .or_insert_with(|| error(description));
-            }
+    for op in operations(openapi) {
+        let mut common = vec![
+            (
+                "422",
+                "Invalid parameters or body, listed in `errors` where they are fields",
+            ),
+            ("414", "The URI is over 8 KiB"),
+            ("431", "The headers are over 32 KiB"),
+            ("500", "A fault on the server's side; logged with its cause"),
+        ];
+        if op.request_body.is_some() {
+            common.push(("408", "The request body stopped arriving"));
+            common.push(("413", "The request body is over 1 MiB"));
+        }
+        for (status, description) in common {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| error(description));
         }
     }
 }

@@ -308,14 +308,14 @@ mod tests {
         assert!(received.unwrap(), "the job ran on the runtime's own thread");
     }
 
-    #[tokio::test]
-    async fn checks_wait_for_a_free_thread_of_the_pool() {
-        let pool = BlockingPool::new(1);
-        let hasher = Argon2Hasher::with_pool(pool.clone());
-        let hash = hasher
-            .hash(&NewPassword::parse("Corr3ct!Horse").unwrap())
-            .await
-            .unwrap();
+    /// Starts a job that holds the pool's one thread until `release` is sent to; returns
+    /// once it runs.
+    async fn occupy_the_only_thread(
+        pool: &BlockingPool,
+    ) -> (
+        mpsc::Sender<()>,
+        tokio::task::JoinHandle<DomainResult<Result<(), mpsc::RecvTimeoutError>>>,
+    ) {
         let (started, has_started) = mpsc::channel::<()>();
         let (release, wait) = mpsc::channel::<()>();
         let busy = tokio::spawn({
@@ -333,6 +333,18 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+        (release, busy)
+    }
+
+    #[tokio::test]
+    async fn checks_wait_for_a_free_thread_of_the_pool() {
+        let pool = BlockingPool::new(1);
+        let hasher = Argon2Hasher::with_pool(pool.clone());
+        let hash = hasher
+            .hash(&NewPassword::parse("Corr3ct!Horse").unwrap())
+            .await
+            .unwrap();
+        let (release, busy) = occupy_the_only_thread(&pool).await;
         let check = hasher.verify("Corr3ct!Horse", &hash);
         tokio::pin!(check);
         let early = tokio::time::timeout(Duration::from_millis(300), &mut check).await;
@@ -345,22 +357,7 @@ mod tests {
     #[tokio::test]
     async fn a_job_whose_caller_went_away_is_not_run() {
         let pool = BlockingPool::new(1);
-        let (started, has_started) = mpsc::channel::<()>();
-        let (release, wait) = mpsc::channel::<()>();
-        let busy = tokio::spawn({
-            let pool = pool.clone();
-            async move {
-                pool.run(move || {
-                    started.send(()).unwrap();
-                    wait.recv_timeout(Duration::from_secs(10))
-                })
-                .await
-            }
-        });
-        tokio::task::spawn_blocking(move || has_started.recv_timeout(Duration::from_secs(10)))
-            .await
-            .unwrap()
-            .unwrap();
+        let (release, busy) = occupy_the_only_thread(&pool).await;
         // Queued behind the blocker, then abandoned (the client hung up).
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let abandoned = tokio::spawn({
