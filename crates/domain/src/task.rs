@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::instant::Instant;
 use crate::leave::LeaveCalendar;
+use crate::text::optional_field;
 use crate::user::{UserId, UserRepository};
 
 /// How many of "my tasks" a list returns when the caller names no limit.
@@ -228,18 +229,6 @@ pub fn validate_title(raw: &str) -> Result<String, String> {
     Ok(title)
 }
 
-/// Optional text as stored: trimmed, blank means none, at most `max` characters.
-fn optional_text(
-    raw: Option<String>,
-    field: &str,
-    max: usize,
-    errors: &mut FieldErrors,
-) -> Option<String> {
-    errors
-        .check(field, crate::text::parse_optional(raw.as_deref(), max))
-        .flatten()
-}
-
 /// Who may change a task: its creator, its current assignee, or anyone who sees all
 /// assignments.
 pub fn may_update(actor: &Actor, task: &Task) -> bool {
@@ -296,7 +285,7 @@ fn merge(current: Option<&TaskFields>, d: &TaskDraft, e: &mut FieldErrors) -> Op
     };
     let description = match &d.description {
         None => current.and_then(|c| c.description.clone()),
-        Some(raw) => optional_text(raw.clone(), "description", DESCRIPTION_MAX_CHARS, e),
+        Some(raw) => optional_field(raw.clone(), "description", DESCRIPTION_MAX_CHARS, e),
     };
     let status = match (&d.status, current) {
         (Some(raw), _) => e.check("status", raw.parse::<TaskStatus>()),
@@ -305,7 +294,7 @@ fn merge(current: Option<&TaskFields>, d: &TaskDraft, e: &mut FieldErrors) -> Op
     };
     let template_type = match &d.template_type {
         None => current.and_then(|c| c.template_type.clone()),
-        Some(raw) => optional_text(raw.clone(), "template_type", TEMPLATE_TYPE_MAX_CHARS, e),
+        Some(raw) => optional_field(raw.clone(), "template_type", TEMPLATE_TYPE_MAX_CHARS, e),
     };
     let assigned_to = match d.assigned_to_user_id {
         None => current.and_then(|c| c.assigned_to),

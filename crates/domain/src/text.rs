@@ -6,6 +6,8 @@
 //! control characters kept (a Windows line end, `\r\n`, becomes `\n`): a NUL would be
 //! refused by PostgreSQL, and the others have no business in a name or a note.
 
+use crate::error::FieldErrors;
+
 /// The longest text each kind of field takes, in characters.
 pub mod limits {
     /// Names of people, banks, clients, branches, types, labels; emails; titles.
@@ -54,6 +56,19 @@ pub fn parse_optional(raw: Option<&str>, max_chars: usize) -> Result<Option<Stri
         None => Ok(None),
         Some(raw) => parse(raw, max_chars).map(|t| Some(t).filter(|t| !t.is_empty())),
     }
+}
+
+/// [`parse_optional`] for one field of a form: a problem is recorded on `field` and the
+/// field counts as absent, so the rest of the form is still checked.
+pub fn optional_field(
+    raw: Option<String>,
+    field: &str,
+    max_chars: usize,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    errors
+        .check(field, parse_optional(raw.as_deref(), max_chars))
+        .flatten()
 }
 
 /// A search term or filter value from a query string: one line, at most 255 characters.

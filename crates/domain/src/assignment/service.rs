@@ -18,7 +18,7 @@ use crate::master::CaseType;
 use crate::money::Money;
 use crate::page::{Page, Paged};
 use crate::sla::{self, Due, FirmZone};
-use crate::text::limits;
+use crate::text::{limits, optional_field};
 use crate::user::UserId;
 
 pub const LIST_DEFAULT: u64 = 100;
@@ -86,17 +86,6 @@ pub struct AssignmentService {
     clock: Arc<dyn Clock>,
     zone: FirmZone,
     code_prefix: String,
-}
-
-fn text(
-    value: Option<String>,
-    field: &str,
-    max: usize,
-    errors: &mut FieldErrors,
-) -> Option<String> {
-    errors
-        .check(field, crate::text::parse_optional(value.as_deref(), max))
-        .flatten()
 }
 
 /// `Some(new)` replaces, `None` keeps `old`.
@@ -503,31 +492,31 @@ impl AssignmentService {
         } else {
             keep_text(|c| &c.valuer_client_name)
         };
-        let valuer_client_name = text(
+        let valuer_client_name = optional_field(
             pick(d.valuer_client_name, kept_name),
             "valuer_client_name",
             limits::NAME,
             &mut e,
         );
-        let borrower_name = text(
+        let borrower_name = optional_field(
             pick(d.borrower_name, keep_text(|c| &c.borrower_name)),
             "borrower_name",
             limits::NAME,
             &mut e,
         );
-        let phone = text(
+        let phone = optional_field(
             pick(d.phone, keep_text(|c| &c.phone)),
             "phone",
             limits::CODE,
             &mut e,
         );
-        let address = text(
+        let address = optional_field(
             pick(d.address, keep_text(|c| &c.address)),
             "address",
             limits::ADDRESS,
             &mut e,
         );
-        let notes = text(
+        let notes = optional_field(
             pick(d.notes, keep_text(|c| &c.notes)),
             "notes",
             limits::LONG,

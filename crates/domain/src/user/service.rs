@@ -72,21 +72,12 @@ fn apply_contact(
     if let Some(email) = email.and_then(|e| errors.check("email", Email::parse(e))) {
         profile.email = email;
     }
-    if let Some(full_name) = full_name.and_then(|name| {
-        errors.check(
-            "full_name",
-            text::parse_optional(name.as_deref(), text::limits::NAME),
-        )
-    }) {
-        profile.full_name = full_name;
+    if let Some(full_name) = full_name {
+        profile.full_name =
+            text::optional_field(full_name, "full_name", text::limits::NAME, errors);
     }
-    if let Some(phone) = phone.and_then(|phone| {
-        errors.check(
-            "phone",
-            text::parse_optional(phone.as_deref(), text::limits::CODE),
-        )
-    }) {
-        profile.phone = phone;
+    if let Some(phone) = phone {
+        profile.phone = text::optional_field(phone, "phone", text::limits::CODE, errors);
     }
 }
 
@@ -178,14 +169,13 @@ impl UserService {
         let mut errors = FieldErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let password = errors.check("password", NewPassword::parse(&input.password));
-        let full_name = errors.check(
+        let full_name = text::optional_field(
+            input.full_name,
             "full_name",
-            text::parse_optional(input.full_name.as_deref(), text::limits::NAME),
+            text::limits::NAME,
+            &mut errors,
         );
-        let phone = errors.check(
-            "phone",
-            text::parse_optional(input.phone.as_deref(), text::limits::CODE),
-        );
+        let phone = text::optional_field(input.phone, "phone", text::limits::CODE, &mut errors);
         let roles = match (&input.role, &input.roles) {
             (None, None) => Some(Roles::single(Role::Employee)),
             (role, roles) => errors.check("roles", parse_roles(role.as_deref(), roles.as_deref())),
@@ -202,8 +192,8 @@ impl UserService {
         };
         let profile = UserProfile {
             email,
-            full_name: full_name.flatten(),
-            phone: phone.flatten(),
+            full_name,
+            phone,
             roles,
             is_active: input.is_active.unwrap_or(true),
             capability_overrides: overrides,
