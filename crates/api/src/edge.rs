@@ -22,6 +22,7 @@ use actix_web::rt::time::{Instant, Sleep, sleep};
 use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use futures_util::{FutureExt, Stream};
+use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
 
@@ -39,7 +40,8 @@ pub struct Limits {
     pub body_idle_timeout: Duration,
 }
 
-/// Refuses an over-long URI (414) or oversized headers (431), gives up on a body that
+/// Refuses an over-long URI (414), oversized headers (431) or a control character in the
+/// decoded path or query (422), gives up on a body that
 /// stops arriving (408, and the connection is closed), and turns a panic below it into a
 /// 500 with the panic logged in the request's span.
 pub async fn guard(
@@ -101,7 +103,26 @@ fn head_refusal(req: &ServiceRequest) -> Option<ApiError> {
     if headers > MAX_HEADER_BYTES {
         return Some(ApiError::HeadersTooLarge(MAX_HEADER_BYTES));
     }
+    // No path segment, id, filter or search term holds a control character (a NUL, a line
+    // break, …), and PostgreSQL cannot even store a NUL: refused once decoded, with 422.
+    if has_control_character(req.path()) {
+        return Some(ApiError::BadRequest(
+            "the path must not contain control characters".into(),
+        ));
+    }
+    if has_control_character(&req.query_string().replace('+', " ")) {
+        return Some(ApiError::BadRequest(
+            "query parameters must not contain control characters".into(),
+        ));
+    }
     None
+}
+
+fn has_control_character(encoded: &str) -> bool {
+    percent_decode_str(encoded)
+        .decode_utf8_lossy()
+        .chars()
+        .any(char::is_control)
 }
 
 /// The text a panic was raised with.
@@ -233,6 +254,20 @@ mod tests {
 
     use super::*;
     use crate::telemetry::request_context;
+
+    #[test]
+    fn finds_encoded_and_raw_control_characters() {
+        assert!(has_control_character("q=%00"));
+        assert!(has_control_character("type=a%0Ab"));
+        assert!(has_control_character("q=%C2%85"));
+        assert!(has_control_character("q=%7F"));
+        assert!(!has_control_character(
+            "q=VAL%2F2026&created_from=2026-01-01T00%3A00%3A00Z"
+        ));
+        assert!(!has_control_character("q=caf%C3%A9 au lait"));
+        // Invalid UTF-8 is not a control character; the handler refuses what it cannot use.
+        assert!(!has_control_character("q=%FF"));
+    }
 
     async fn boom() -> HttpResponse {
         panic!("the handler fell over")

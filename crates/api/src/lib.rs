@@ -5,7 +5,6 @@ pub mod config;
 pub mod dto;
 pub mod edge;
 pub mod error;
-pub mod guard;
 pub mod openapi;
 pub mod routes;
 pub mod session;

@@ -18,7 +18,6 @@ use zenops_infra::{Adapters, Database, SharedClock, SystemClock};
 use crate::config::{ConfigError, Settings};
 use crate::edge::{self, MAX_BODY_BYTES};
 use crate::error::{extractor_error, json_error, no_route};
-use crate::guard::refuse_control_characters;
 use crate::openapi::{ApiDoc, accept_oauth_tokens, document_edge_errors};
 use crate::routes;
 use crate::session::TokenCodec;
@@ -140,10 +139,9 @@ impl Application {
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);
-            // Outermost first: the request's span and id, JSON for every error, CORS, the
-            // limits and the panic guard, then the refusal of control characters.
-            app.wrap(from_fn(refuse_control_characters))
-                .wrap(from_fn(move |req, next| edge::guard(limits, req, next)))
+            // Outermost first: the request's span and id, JSON for every error, CORS, then
+            // the limits on the request head and the panic guard.
+            app.wrap(from_fn(move |req, next| edge::guard(limits, req, next)))
                 .wrap(cors(&cors_origins, development))
                 .wrap(from_fn(edge::json_errors))
                 .wrap(from_fn(request_context))
