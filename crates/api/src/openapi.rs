@@ -6,6 +6,8 @@ use utoipa::openapi::security::{
 };
 use utoipa::{Modify, OpenApi};
 
+use crate::edge::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -100,24 +102,39 @@ pub fn document_edge_errors(openapi: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
+    let kib = |bytes: usize| bytes / 1024;
+    let every = [
+        (
+            "422",
+            "Invalid parameters or body, listed in `errors` where they are fields".to_owned(),
+        ),
+        ("414", format!("The URI is over {} KiB", kib(MAX_URI_BYTES))),
+        (
+            "431",
+            format!("The headers are over {} KiB", kib(MAX_HEADER_BYTES)),
+        ),
+        (
+            "500",
+            "A fault on the server's side; logged with its cause".to_owned(),
+        ),
+    ];
+    let with_body = [
+        ("408", "The request body stopped arriving".to_owned()),
+        (
+            "413",
+            format!("The request body is over {} KiB", kib(MAX_BODY_BYTES)),
+        ),
+    ];
     for op in operations(openapi) {
-        let mut common = vec![
-            (
-                "422",
-                "Invalid parameters or body, listed in `errors` where they are fields",
-            ),
-            ("414", "The URI is over 8 KiB"),
-            ("431", "The headers are over 32 KiB"),
-            ("500", "A fault on the server's side; logged with its cause"),
-        ];
-        if op.request_body.is_some() {
-            common.push(("408", "The request body stopped arriving"));
-            common.push(("413", "The request body is over 1 MiB"));
-        }
-        for (status, description) in common {
+        let body = if op.request_body.is_some() {
+            &with_body[..]
+        } else {
+            &[]
+        };
+        for (status, description) in every.iter().chain(body) {
             op.responses
                 .responses
-                .entry(status.to_owned())
+                .entry((*status).to_owned())
                 .or_insert_with(|| error(description));
         }
     }
