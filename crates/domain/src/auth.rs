@@ -288,7 +288,7 @@ mod tests {
 
     use crate::access::Role;
     use crate::clock::FixedClock;
-    use crate::testing::{FakeHasher, FakeThrottle, FakeUsers, NoRevocations, user};
+    use crate::testing::{FakeHasher, FakeThrottle, FakeUsers, Journal, NoRevocations, user};
 
     struct Harness {
         auth: AuthService,
@@ -306,8 +306,16 @@ mod tests {
             ),
             (inactive, "right"),
         ]);
-        let hasher = Arc::new(FakeHasher::default());
-        let throttle = Arc::new(FakeThrottle::default());
+        // One journal, so the tests see the order of attempts and password checks.
+        let journal = Journal::default();
+        let hasher = Arc::new(FakeHasher {
+            journal: journal.clone(),
+            ..FakeHasher::default()
+        });
+        let throttle = Arc::new(FakeThrottle {
+            journal,
+            ..FakeThrottle::default()
+        });
         let auth = AuthService::new(
             Arc::new(users),
             hasher.clone(),
@@ -361,8 +369,11 @@ mod tests {
         assert_eq!(code(err), "invalid_credentials");
         assert_eq!(h.hasher.verifications(), (3, 2));
         assert_eq!(
-            h.throttle.events(),
-            ["begin", "failure", "begin", "failure", "begin", "failure"]
+            h.throttle.journal.events(),
+            [
+                "begin", "verify", "failure", "begin", "verify", "failure", "begin", "verify",
+                "failure"
+            ]
         );
     }
 
@@ -383,7 +394,11 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(code(err), "user_inactive");
-        assert_eq!(h.throttle.events(), ["begin", "clear", "begin", "withdraw"]);
+        // Each attempt is counted ("begin") before its password is checked ("verify").
+        assert_eq!(
+            h.throttle.journal.events(),
+            ["begin", "verify", "clear", "begin", "verify", "withdraw"]
+        );
     }
 
     fn session_user(generation: i64, revoked: bool, kept: bool) -> SessionUser {

@@ -1,7 +1,7 @@
 //! In-memory fakes of the ports, for the services' unit tests.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -152,11 +152,26 @@ impl UserRepository for FakeUsers {
     }
 }
 
-/// "Hashes" by prefixing; counts the checks it is asked to make.
+/// What fakes did, in order; fakes given the same journal show the order across them.
+#[derive(Clone, Default)]
+pub struct Journal(Arc<Mutex<Vec<&'static str>>>);
+
+impl Journal {
+    pub fn note(&self, event: &'static str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+
+    pub fn events(&self) -> Vec<&'static str> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// "Hashes" by prefixing; counts the checks it is asked to make and notes each ("verify").
 #[derive(Default)]
 pub struct FakeHasher {
     pub verified: AtomicUsize,
     pub verified_against_decoy: AtomicUsize,
+    pub journal: Journal,
 }
 
 impl FakeHasher {
@@ -182,6 +197,7 @@ impl PasswordHasher for FakeHasher {
 
     async fn verify(&self, password: &str, hash: &PasswordHash) -> DomainResult<bool> {
         self.verified.fetch_add(1, Ordering::SeqCst);
+        self.journal.note("verify");
         if hash.0 == Self::DECOY {
             self.verified_against_decoy.fetch_add(1, Ordering::SeqCst);
         }
@@ -193,26 +209,16 @@ impl PasswordHasher for FakeHasher {
     }
 }
 
-/// A throttle that admits everything and remembers what happened to each attempt.
+/// A throttle that admits everything and notes what happened to each attempt.
 #[derive(Default)]
 pub struct FakeThrottle {
     pub next: AtomicUsize,
-    pub events: Mutex<Vec<&'static str>>,
+    pub journal: Journal,
 }
 
 impl FakeThrottle {
     fn note(&self, event: &'static str) {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(event);
-    }
-
-    pub fn events(&self) -> Vec<&'static str> {
-        self.events
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.journal.note(event);
     }
 }
 
