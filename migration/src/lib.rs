@@ -10,6 +10,7 @@ mod m20261124_000002_doc_templates;
 mod m20261124_000003_assignments;
 mod m20261124_000004_assignment_count_indexes;
 mod m20261201_000005_user_session_generation;
+mod m20261203_000006_approvals;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_assignments::Migration),
             Box::new(m20261124_000004_assignment_count_indexes::Migration),
             Box::new(m20261201_000005_user_session_generation::Migration),
+            Box::new(m20261203_000006_approvals::Migration),
         ]
     }
 }

@@ -136,6 +136,7 @@ impl Application {
                 .configure(routes::work::configure)
                 .configure(routes::activity::configure)
                 .configure(routes::calendar::configure)
+                .configure(routes::approvals::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod approval;
 pub mod assignment;
 pub mod auth;
 pub mod calendar;
@@ -20,6 +21,7 @@ pub mod task;
 mod testing;
 pub mod text;
 pub mod user;
+pub mod work;
 
 pub use access::{Actor, Capability, Role, Roles};
 pub use error::{DomainError, DomainResult, FieldErrors};

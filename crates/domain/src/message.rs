@@ -13,6 +13,7 @@ use crate::assignment::AssignmentService;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::user::{UserId, UserRepository};
+use crate::work::{self, Change, Transaction, UnitOfWork};
 
 pub const MESSAGE_MAX_CHARS: usize = 10_000;
 /// Each mention is checked against the people list; a bound keeps that small.
@@ -76,36 +77,103 @@ pub trait MessageRepository: Send + Sync {
     async fn list_for_assignment(&self, assignment_id: i64) -> DomainResult<Vec<Message>>;
     /// The message, if it belongs to this assignment; otherwise `NotFound("Message")`.
     async fn get(&self, assignment_id: i64, message_id: i64) -> DomainResult<Message>;
-    /// Stores a message and records `activity`, in one transaction. The message's id is not
-    /// known before the insert, so the repository adds `message_id` to the activity's payload.
-    #[allow(clippy::too_many_arguments)]
+}
+
+/// Message writes inside a [`crate::work::Transaction`].
+#[async_trait]
+pub trait MessageStore: Send {
     async fn create(
-        &self,
+        &mut self,
         assignment_id: i64,
         sender: UserId,
         text: &str,
         mentions: &[UserId],
         pinned: bool,
-        activity: &ActivityDraft,
         at: OffsetDateTime,
     ) -> DomainResult<Message>;
-    /// Sets the pinned flag and records `activity`, in one transaction; `NotFound("Message")`
-    /// when the message is gone.
+    /// `NotFound("Message")` when the message is gone.
     async fn set_pinned(
-        &self,
+        &mut self,
         message_id: i64,
         pinned: bool,
-        activity: &ActivityDraft,
         at: OffsetDateTime,
     ) -> DomainResult<Message>;
-    /// Removes the message and records `activity`, in one transaction; `NotFound("Message")`
-    /// when the message is already gone.
-    async fn delete(
-        &self,
+    /// `NotFound("Message")` when the message is already gone.
+    async fn delete(&mut self, message_id: i64) -> DomainResult<()>;
+}
+
+enum MessageOp {
+    Post {
+        assignment_id: i64,
+        sender: UserId,
+        text: String,
+        mentions: Vec<UserId>,
+        pinned: bool,
+    },
+    Pin {
         message_id: i64,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<()>;
+        pinned: bool,
+    },
+    Delete {
+        message_id: i64,
+    },
+}
+
+/// A checked change to one message, with its trail entry.
+pub struct MessageChange {
+    op: MessageOp,
+    entry: ActivityDraft,
+    at: OffsetDateTime,
+}
+
+#[async_trait]
+impl Change for MessageChange {
+    /// The message as written; `None` once deleted.
+    type Output = Option<Message>;
+
+    async fn apply(
+        &self,
+        tx: &mut dyn Transaction,
+    ) -> DomainResult<(Option<Message>, Vec<ActivityDraft>)> {
+        let store = tx.messages();
+        let (message, entry) = match &self.op {
+            MessageOp::Post {
+                assignment_id,
+                sender,
+                text,
+                mentions,
+                pinned,
+            } => {
+                let message = store
+                    .create(*assignment_id, *sender, text, mentions, *pinned, self.at)
+                    .await?;
+                // The id exists only now.
+                let entry = self.entry.clone().with("message_id", message.id);
+                (Some(message), entry)
+            }
+            MessageOp::Pin { message_id, pinned } => (
+                Some(store.set_pinned(*message_id, *pinned, self.at).await?),
+                self.entry.clone(),
+            ),
+            MessageOp::Delete { message_id } => {
+                store.delete(*message_id).await?;
+                (None, self.entry.clone())
+            }
+        };
+        Ok((message, vec![entry]))
+    }
+
+    fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+}
+
+impl MessageService {
+    async fn commit(&self, change: MessageChange) -> DomainResult<Message> {
+        work::commit(self.work.as_ref(), &change)
+            .await?
+            .ok_or_else(|| DomainError::unexpected("a written message came back empty"))
+    }
 }
 
 /// Who may pin, unpin or delete a message: its sender, or anyone who sees all assignments.
@@ -135,6 +203,7 @@ pub fn all_mentions(listed: &[i64], text: &str) -> Vec<UserId> {
 #[derive(Clone)]
 pub struct MessageService {
     messages: Arc<dyn MessageRepository>,
+    work: Arc<dyn UnitOfWork>,
     assignments: AssignmentService,
     users: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
@@ -143,12 +212,14 @@ pub struct MessageService {
 impl MessageService {
     pub fn new(
         messages: Arc<dyn MessageRepository>,
+        work: Arc<dyn UnitOfWork>,
         assignments: AssignmentService,
         users: Arc<dyn UserRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             messages,
+            work,
             assignments,
             users,
             clock,
@@ -203,17 +274,18 @@ impl MessageService {
                 "mentions",
                 PayloadValue::Ints(mentions.iter().map(|u| u.0).collect()),
             );
-        self.messages
-            .create(
-                assignment.id,
-                actor.user_id,
-                &text,
-                &mentions,
+        self.commit(MessageChange {
+            op: MessageOp::Post {
+                assignment_id: assignment.id,
+                sender: actor.user_id,
+                text,
+                mentions,
                 pinned,
-                &activity,
-                self.clock.now(),
-            )
-            .await
+            },
+            entry: activity,
+            at: self.clock.now(),
+        })
+        .await
     }
 
     /// Pins a message (a message already pinned is returned as it is, without a write).
@@ -248,9 +320,14 @@ impl MessageService {
         let activity = ActivityDraft::new("MESSAGE_DELETED", actor, "Message deleted")
             .on(message.assignment_id)
             .with("message_id", message.id);
-        self.messages
-            .delete(message.id, &activity, self.clock.now())
-            .await
+        let change = MessageChange {
+            op: MessageOp::Delete {
+                message_id: message.id,
+            },
+            entry: activity,
+            at: self.clock.now(),
+        };
+        work::commit(self.work.as_ref(), &change).await.map(drop)
     }
 
     async fn set_pinned(
@@ -272,9 +349,15 @@ impl MessageService {
         let activity = ActivityDraft::new(kind, actor, text)
             .on(message.assignment_id)
             .with("message_id", message.id);
-        self.messages
-            .set_pinned(message.id, pinned, &activity, self.clock.now())
-            .await
+        self.commit(MessageChange {
+            op: MessageOp::Pin {
+                message_id: message.id,
+                pinned,
+            },
+            entry: activity,
+            at: self.clock.now(),
+        })
+        .await
     }
 
     /// The message, if the actor may see its assignment and may moderate it.

@@ -18,6 +18,7 @@ use crate::instant::Instant;
 use crate::leave::LeaveCalendar;
 use crate::text::optional_field;
 use crate::user::{UserId, UserRepository};
+use crate::work::{self, Change, Transaction, UnitOfWork};
 
 /// How many of "my tasks" a list returns when the caller names no limit.
 pub const MY_TASKS_DEFAULT: u64 = 100;
@@ -180,33 +181,6 @@ pub trait TaskRepository: Send + Sync {
     async fn list_for_assignment(&self, assignment_id: i64) -> DomainResult<Vec<Task>>;
     /// The task, if it belongs to this assignment; otherwise `NotFound("Task")`.
     async fn get(&self, assignment_id: i64, task_id: i64) -> DomainResult<Task>;
-    /// Stores a new task and records `activity`, in one transaction. The task's id is not
-    /// known before the insert, so the repository adds `task_id` to the activity's payload.
-    async fn create(
-        &self,
-        assignment_id: i64,
-        created_by: UserId,
-        fields: &TaskFields,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<Task>;
-    /// Writes `fields` and records `activity`, in one transaction; `NotFound("Task")` when
-    /// the task is gone.
-    async fn update(
-        &self,
-        task_id: i64,
-        fields: &TaskFields,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<Task>;
-    /// Removes the task and records `activity`, in one transaction; `NotFound("Task")` when
-    /// the task is already gone.
-    async fn delete(
-        &self,
-        task_id: i64,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<()>;
     /// Tasks assigned to `user` on live (not deleted) assignments, filtered as
     /// [`MyTaskFilter`] says (DONE left out when [`MyTaskFilter::excludes_done`]), ordered by
     /// due time ascending with tasks without one last, then newest first; at most `limit`.
@@ -217,6 +191,89 @@ pub trait TaskRepository: Send + Sync {
         filter: &MyTaskFilter,
         limit: u64,
     ) -> DomainResult<Vec<MyTask>>;
+}
+
+/// Task writes inside a [`crate::work::Transaction`].
+#[async_trait]
+pub trait TaskStore: Send {
+    async fn create(
+        &mut self,
+        assignment_id: i64,
+        created_by: UserId,
+        fields: &TaskFields,
+        at: OffsetDateTime,
+    ) -> DomainResult<Task>;
+    /// `NotFound("Task")` when the task is gone.
+    async fn update(
+        &mut self,
+        task_id: i64,
+        fields: &TaskFields,
+        at: OffsetDateTime,
+    ) -> DomainResult<Task>;
+    /// `NotFound("Task")` when the task is already gone.
+    async fn delete(&mut self, task_id: i64) -> DomainResult<()>;
+}
+
+enum TaskOp {
+    Create {
+        assignment_id: i64,
+        created_by: UserId,
+        fields: TaskFields,
+    },
+    Update {
+        task_id: i64,
+        fields: TaskFields,
+    },
+    Delete {
+        task_id: i64,
+    },
+}
+
+/// A checked change to one task, with its trail entry.
+pub struct TaskChange {
+    op: TaskOp,
+    entry: ActivityDraft,
+    at: OffsetDateTime,
+}
+
+#[async_trait]
+impl Change for TaskChange {
+    /// The task as written; `None` once deleted.
+    type Output = Option<Task>;
+
+    async fn apply(
+        &self,
+        tx: &mut dyn Transaction,
+    ) -> DomainResult<(Option<Task>, Vec<ActivityDraft>)> {
+        let store = tx.tasks();
+        let (task, entry) = match &self.op {
+            TaskOp::Create {
+                assignment_id,
+                created_by,
+                fields,
+            } => {
+                let task = store
+                    .create(*assignment_id, *created_by, fields, self.at)
+                    .await?;
+                // The id exists only now.
+                let entry = self.entry.clone().with("task_id", task.id);
+                (Some(task), entry)
+            }
+            TaskOp::Update { task_id, fields } => (
+                Some(store.update(*task_id, fields, self.at).await?),
+                self.entry.clone(),
+            ),
+            TaskOp::Delete { task_id } => {
+                store.delete(*task_id).await?;
+                (None, self.entry.clone())
+            }
+        };
+        Ok((task, vec![entry]))
+    }
+
+    fn at(&self) -> OffsetDateTime {
+        self.at
+    }
 }
 
 /// A title as stored: trimmed, 2 to 255 characters.
@@ -318,6 +375,7 @@ fn merge(current: Option<&TaskFields>, d: &TaskDraft, e: &mut FieldErrors) -> Op
 #[derive(Clone)]
 pub struct TaskService {
     tasks: Arc<dyn TaskRepository>,
+    work: Arc<dyn UnitOfWork>,
     assignments: AssignmentService,
     users: Arc<dyn UserRepository>,
     leave: Arc<dyn LeaveCalendar>,
@@ -327,6 +385,7 @@ pub struct TaskService {
 impl TaskService {
     pub fn new(
         tasks: Arc<dyn TaskRepository>,
+        work: Arc<dyn UnitOfWork>,
         assignments: AssignmentService,
         users: Arc<dyn UserRepository>,
         leave: Arc<dyn LeaveCalendar>,
@@ -334,6 +393,7 @@ impl TaskService {
     ) -> Self {
         Self {
             tasks,
+            work,
             assignments,
             users,
             leave,
@@ -380,9 +440,18 @@ impl TaskService {
         )
         .on(assignment.id)
         .with("title", fields.title.as_str());
-        self.tasks
-            .create(assignment.id, actor.user_id, &fields, &activity, now)
-            .await
+        let change = TaskChange {
+            op: TaskOp::Create {
+                assignment_id: assignment.id,
+                created_by: actor.user_id,
+                fields,
+            },
+            entry: activity,
+            at: now,
+        };
+        work::commit(self.work.as_ref(), &change)
+            .await?
+            .ok_or_else(|| DomainError::unexpected("a created task came back empty"))
     }
 
     pub async fn update(
@@ -426,7 +495,17 @@ impl TaskService {
         .on(assignment.id)
         .with("task_id", current.id)
         .with("fields", PayloadValue::Text(changed.join(",")));
-        self.tasks.update(current.id, &fields, &activity, now).await
+        let change = TaskChange {
+            op: TaskOp::Update {
+                task_id: current.id,
+                fields,
+            },
+            entry: activity,
+            at: now,
+        };
+        work::commit(self.work.as_ref(), &change)
+            .await?
+            .ok_or_else(|| DomainError::unexpected("an updated task came back empty"))
     }
 
     pub async fn delete(
@@ -449,9 +528,14 @@ impl TaskService {
         )
         .on(assignment.id)
         .with("task_id", current.id);
-        self.tasks
-            .delete(current.id, &activity, self.clock.now())
-            .await
+        let change = TaskChange {
+            op: TaskOp::Delete {
+                task_id: current.id,
+            },
+            entry: activity,
+            at: self.clock.now(),
+        };
+        work::commit(self.work.as_ref(), &change).await.map(drop)
     }
 
     /// The caller's tasks on live assignments. A `limit` of 0 means the default; larger

@@ -32,6 +32,7 @@ pub fn user(id: i64, email: &str, role: Role) -> User {
         capability_overrides: CapabilityOverrides::none(),
         last_login_at: None,
         session_generation: 0,
+        password_change_required: false,
         created_at: at,
         updated_at: at,
     }

@@ -52,20 +52,14 @@ fn payload_json(payload: &[(&'static str, PayloadValue)]) -> String {
 pub(crate) async fn record_all(
     conn: &impl ConnectionTrait,
     entries: &[ActivityDraft],
-    assignment_id: Option<i64>,
-    code: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<(), sea_orm::DbErr> {
     for entry in entries {
-        let message = match code {
-            Some(code) => entry.message.replace("{code}", code),
-            None => entry.message.clone(),
-        };
         activity_logs::ActiveModel {
             kind: Set(entry.kind.to_owned()),
             actor_user_id: Set(entry.actor.map(|u| u.0)),
-            assignment_id: Set(entry.assignment_id.or(assignment_id)),
-            message: Set(Some(message)),
+            assignment_id: Set(entry.assignment_id),
+            message: Set(Some(entry.message.clone())),
             payload_json: Set(payload_json(&entry.payload)),
             created_at: Set(stored_time_on(conn.get_database_backend(), at)),
             ..Default::default()
@@ -91,13 +85,7 @@ fn to_activity(row: activity_logs::Model) -> Activity {
 #[async_trait]
 impl ActivityRepository for SeaActivityRepository {
     async fn record(&self, entry: &ActivityDraft) -> DomainResult<()> {
-        record_all(
-            &self.db.conn,
-            std::slice::from_ref(entry),
-            None,
-            None,
-            self.clock.now(),
-        )
+        record_all(&self.db.conn, std::slice::from_ref(entry), self.clock.now())
         .await
         .map_err(unexpected)
     }

@@ -6,10 +6,9 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait, Value,
+    DbBackend, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, Value,
 };
 use time::OffsetDateTime;
-use zenops_domain::activity::ActivityDraft;
 use zenops_domain::assignment::{
     Area, Assignment, AssignmentCode, AssignmentFields, AssignmentQuery, AssignmentRepository,
     AssignmentScope, AssignmentStatus, AssignmentWrite, CodeSeries, Completion, Floor, Milestones,
@@ -24,11 +23,10 @@ use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
 use crate::Database;
-use crate::activities::record_all;
 use crate::db::stored_time_on;
 use crate::entity::{assignment_assignees, assignment_floors, assignments, calendar_events};
 use crate::error::unexpected;
-use crate::sql::statement;
+use crate::sql::{statement, statement_on};
 
 use assignments::Column as A;
 
@@ -146,12 +144,13 @@ fn to_assignment(
 
 /// The columns a write sets (all but identity, code and creation).
 fn apply(
-    db: &Database,
+    backend: DbBackend,
     row: &mut assignments::ActiveModel,
     f: &AssignmentFields,
     at: OffsetDateTime,
 ) {
-    let time = |t: Option<OffsetDateTime>| t.map(|t| db.stored_time(t));
+    let stored = |t: OffsetDateTime| stored_time_on(backend, t);
+    let time = |t: Option<OffsetDateTime>| t.map(stored);
     row.case_type = Set(f.case_type.as_str().to_owned());
     row.service_line = Set(f.service_line.as_str().to_owned());
     row.bank_id = Set(f.bank_id);
@@ -181,8 +180,8 @@ fn apply(
     row.fees_paise = Set(f.fees.map(Money::paise));
     row.is_paid = Set(f.is_paid);
     row.notes = Set(f.notes.clone());
-    row.due_at = Set(db.stored_time(f.due_at));
-    row.updated_at = Set(db.stored_time(at));
+    row.due_at = Set(stored(f.due_at));
+    row.updated_at = Set(stored(at));
 }
 
 fn write_error(err: sea_orm::DbErr) -> DomainError {
@@ -496,65 +495,6 @@ impl SeaAssignmentRepository {
 
 #[async_trait]
 impl AssignmentRepository for SeaAssignmentRepository {
-    async fn create(
-        &self,
-        series: &CodeSeries,
-        created_by: UserId,
-        write: &AssignmentWrite,
-        at: OffsetDateTime,
-    ) -> DomainResult<Assignment> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        // Drawing the number is the transaction's first write: on SQLite it takes the write
-        // lock at once; on PostgreSQL the counter row stays locked until commit. Either way
-        // the numbers are handed out in commit order, and a rollback returns the number.
-        let counter = statement(
-            &self.db,
-            "INSERT INTO assignment_code_counters (year, last_number) VALUES (?, 1) \
-             ON CONFLICT (year) DO UPDATE SET last_number = assignment_code_counters.last_number + 1 \
-             RETURNING last_number",
-            vec![series.year.into()],
-        );
-        let number: i64 = txn
-            .query_one_raw(counter)
-            .await
-            .map_err(unexpected)?
-            .ok_or_else(|| DomainError::unexpected("code counter returned nothing"))?
-            .try_get("", "last_number")
-            .map_err(unexpected)?;
-        let code = AssignmentCode::new(
-            &series.prefix,
-            series.year,
-            u64::try_from(number).unwrap_or(0),
-        )
-        .map_err(DomainError::unexpected)?
-        .to_string();
-        let mut row = assignments::ActiveModel {
-            assignment_code: Set(code.clone()),
-            code_year: Set(series.year),
-            code_number: Set(number),
-            created_by_user_id: Set(created_by.0),
-            created_at: Set(self.db.stored_time(at)),
-            deleted_at: Set(None),
-            deleted_by_user_id: Set(None),
-            row_version: Set(1),
-            ..Default::default()
-        };
-        apply(&self.db, &mut row, &write.fields, at);
-        let saved = row.insert(&txn).await.map_err(write_error)?;
-        write_children(&txn, true, saved.id, &code, created_by, write, at)
-            .await
-            .map_err(write_error)?;
-        record_all(&txn, &write.activities, Some(saved.id), Some(&code), at)
-            .await
-            .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)?;
-        to_assignment(
-            saved,
-            write.fields.additional_assignees.clone(),
-            write.fields.floors.clone(),
-        )
-    }
-
     async fn get(&self, id: i64) -> DomainResult<Assignment> {
         let row = assignments::Entity::find_by_id(id)
             .filter(A::DeletedAt.is_null())
@@ -564,102 +504,6 @@ impl AssignmentRepository for SeaAssignmentRepository {
             .ok_or(DomainError::NotFound("Assignment"))?;
         let mut hydrated = self.hydrate(vec![row]).await?;
         hydrated.pop().ok_or(DomainError::NotFound("Assignment"))
-    }
-
-    async fn update(
-        &self,
-        id: i64,
-        version: i64,
-        write: &AssignmentWrite,
-        at: OffsetDateTime,
-    ) -> DomainResult<Assignment> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        let mut row = <assignments::ActiveModel as Default>::default();
-        apply(&self.db, &mut row, &write.fields, at);
-        row.row_version = Set(version + 1);
-        let updated = assignments::Entity::update_many()
-            .set(row)
-            .filter(A::Id.eq(id))
-            .filter(A::RowVersion.eq(version))
-            .filter(A::DeletedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        if updated.rows_affected == 0 {
-            return Err(DomainError::conflict(
-                "stale",
-                "The assignment was changed by someone else meanwhile; reload it and try again",
-            ));
-        }
-        let saved = assignments::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(unexpected)?
-            .ok_or(DomainError::NotFound("Assignment"))?;
-        let created_by = UserId(saved.created_by_user_id);
-        write_children(
-            &txn,
-            false,
-            id,
-            &saved.assignment_code,
-            created_by,
-            write,
-            at,
-        )
-        .await
-        .map_err(write_error)?;
-        record_all(
-            &txn,
-            &write.activities,
-            Some(id),
-            Some(&saved.assignment_code),
-            at,
-        )
-        .await
-        .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)?;
-        to_assignment(
-            saved,
-            write.fields.additional_assignees.clone(),
-            write.fields.floors.clone(),
-        )
-    }
-
-    async fn delete(
-        &self,
-        id: i64,
-        version: i64,
-        by: UserId,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<()> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        let deleted = assignments::Entity::update_many()
-            .col_expr(A::DeletedAt, Expr::value(self.db.stored_time(at)))
-            .col_expr(A::DeletedByUserId, Expr::value(by.0))
-            .col_expr(A::UpdatedAt, Expr::value(self.db.stored_time(at)))
-            .col_expr(A::RowVersion, Expr::value(version + 1))
-            .filter(A::Id.eq(id))
-            .filter(A::RowVersion.eq(version))
-            .filter(A::DeletedAt.is_null())
-            .exec(&txn)
-            .await
-            .map_err(unexpected)?;
-        if deleted.rows_affected == 0 {
-            return Err(DomainError::conflict(
-                "stale",
-                "The assignment was changed by someone else meanwhile; reload it and try again",
-            ));
-        }
-        calendar_events::Entity::delete_many()
-            .filter(calendar_events::Column::AssignmentId.eq(id))
-            .exec(&txn)
-            .await
-            .map_err(unexpected)?;
-        record_all(&txn, std::slice::from_ref(activity), Some(id), None, at)
-            .await
-            .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)
     }
 
     async fn list(
@@ -895,3 +739,144 @@ impl AssignmentRepository for SeaAssignmentRepository {
         })
     }
 }
+
+/// [`zenops_domain::assignment::AssignmentStore::create`] inside `txn`.
+pub(crate) async fn create_in(
+    txn: &DatabaseTransaction,
+    series: &CodeSeries,
+    created_by: UserId,
+    write: &AssignmentWrite,
+    at: OffsetDateTime,
+) -> DomainResult<Assignment> {
+        let backend = txn.get_database_backend();
+        // Drawing the number is the transaction's first write: on SQLite it takes the write
+        // lock at once; on PostgreSQL the counter row stays locked until commit. Either way
+        // the numbers are handed out in commit order, and a rollback returns the number.
+        let counter = statement_on(
+            backend,
+            "INSERT INTO assignment_code_counters (year, last_number) VALUES (?, 1) \
+             ON CONFLICT (year) DO UPDATE SET last_number = assignment_code_counters.last_number + 1 \
+             RETURNING last_number",
+            vec![series.year.into()],
+        );
+        let number: i64 = txn
+            .query_one_raw(counter)
+            .await
+            .map_err(unexpected)?
+            .ok_or_else(|| DomainError::unexpected("code counter returned nothing"))?
+            .try_get("", "last_number")
+            .map_err(unexpected)?;
+        let code = AssignmentCode::new(
+            &series.prefix,
+            series.year,
+            u64::try_from(number).unwrap_or(0),
+        )
+        .map_err(DomainError::unexpected)?
+        .to_string();
+        let mut row = assignments::ActiveModel {
+            assignment_code: Set(code.clone()),
+            code_year: Set(series.year),
+            code_number: Set(number),
+            created_by_user_id: Set(created_by.0),
+            created_at: Set(stored_time_on(backend, at)),
+            deleted_at: Set(None),
+            deleted_by_user_id: Set(None),
+            row_version: Set(1),
+            ..Default::default()
+        };
+        apply(backend, &mut row, &write.fields, at);
+        let saved = row.insert(txn).await.map_err(write_error)?;
+        write_children(txn, true, saved.id, &code, created_by, write, at)
+            .await
+            .map_err(write_error)?;
+        to_assignment(
+            saved,
+            write.fields.additional_assignees.clone(),
+            write.fields.floors.clone(),
+        )
+    }
+
+/// [`zenops_domain::assignment::AssignmentStore::update`] inside `txn`.
+pub(crate) async fn update_in(
+    txn: &DatabaseTransaction,
+    id: i64,
+    version: i64,
+    write: &AssignmentWrite,
+    at: OffsetDateTime,
+) -> DomainResult<Assignment> {
+        let backend = txn.get_database_backend();
+        let mut row = <assignments::ActiveModel as Default>::default();
+        apply(backend, &mut row, &write.fields, at);
+        row.row_version = Set(version + 1);
+        let updated = assignments::Entity::update_many()
+            .set(row)
+            .filter(A::Id.eq(id))
+            .filter(A::RowVersion.eq(version))
+            .filter(A::DeletedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(write_error)?;
+        if updated.rows_affected == 0 {
+            return Err(DomainError::conflict(
+                "stale",
+                "The assignment was changed by someone else meanwhile; reload it and try again",
+            ));
+        }
+        let saved = assignments::Entity::find_by_id(id)
+            .one(txn)
+            .await
+            .map_err(unexpected)?
+            .ok_or(DomainError::NotFound("Assignment"))?;
+        let created_by = UserId(saved.created_by_user_id);
+        write_children(
+            txn,
+            false,
+            id,
+            &saved.assignment_code,
+            created_by,
+            write,
+            at,
+        )
+        .await
+        .map_err(write_error)?;
+        to_assignment(
+            saved,
+            write.fields.additional_assignees.clone(),
+            write.fields.floors.clone(),
+        )
+    }
+
+/// [`zenops_domain::assignment::AssignmentStore::delete`] inside `txn`.
+pub(crate) async fn delete_in(
+    txn: &DatabaseTransaction,
+    id: i64,
+    version: i64,
+    by: UserId,
+    at: OffsetDateTime,
+) -> DomainResult<()> {
+        let backend = txn.get_database_backend();
+        let deleted = assignments::Entity::update_many()
+            .col_expr(A::DeletedAt, Expr::value(stored_time_on(backend, at)))
+            .col_expr(A::DeletedByUserId, Expr::value(by.0))
+            .col_expr(A::UpdatedAt, Expr::value(stored_time_on(backend, at)))
+            .col_expr(A::RowVersion, Expr::value(version + 1))
+            .filter(A::Id.eq(id))
+            .filter(A::RowVersion.eq(version))
+            .filter(A::DeletedAt.is_null())
+            .exec(txn)
+            .await
+            .map_err(unexpected)?;
+        if deleted.rows_affected == 0 {
+            return Err(DomainError::conflict(
+                "stale",
+                "The assignment was changed by someone else meanwhile; reload it and try again",
+            ));
+        }
+        calendar_events::Entity::delete_many()
+            .filter(calendar_events::Column::AssignmentId.eq(id))
+            .exec(txn)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+

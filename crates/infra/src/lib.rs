@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod activities;
+mod approvals;
 mod assignments;
 mod calendar;
 pub mod db;
@@ -16,11 +17,13 @@ pub mod sessions;
 mod sql;
 pub mod tasks;
 pub mod users;
+mod work;
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 use zenops_domain::activity::ActivityRepository;
+use zenops_domain::approval::ApprovalRepository;
 use zenops_domain::assignment::AssignmentRepository;
 use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
 use zenops_domain::calendar::CalendarRepository;
@@ -32,6 +35,7 @@ use zenops_domain::master::{
 use zenops_domain::message::MessageRepository;
 use zenops_domain::task::TaskRepository;
 use zenops_domain::user::{PasswordHasher, UserRepository};
+use zenops_domain::work::UnitOfWork;
 
 pub use db::{Database, DatabaseKind};
 pub use sea_orm::DbErr;
@@ -69,6 +73,8 @@ pub struct Adapters {
     pub calendar: Arc<dyn CalendarRepository>,
     pub tasks: Arc<dyn TaskRepository>,
     pub messages: Arc<dyn MessageRepository>,
+    pub approvals: Arc<dyn ApprovalRepository>,
+    pub work: Arc<dyn UnitOfWork>,
 }
 
 impl Adapters {
@@ -113,6 +119,8 @@ impl Adapters {
             calendar: Arc::new(calendar::SeaCalendarRepository::new(db.clone())),
             tasks: Arc::new(tasks::SeaTaskRepository::new(db.clone())),
             messages: Arc::new(messages::SeaMessageRepository::new(db.clone())),
+            approvals: Arc::new(approvals::SeaApprovalRepository::new(db.clone())),
+            work: Arc::new(work::SeaUnitOfWork::new(db.clone())),
             clock,
         }
     }

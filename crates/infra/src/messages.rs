@@ -3,16 +3,16 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use time::OffsetDateTime;
-use zenops_domain::activity::ActivityDraft;
 use zenops_domain::message::{Message, MessageRepository};
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
 use crate::Database;
-use crate::activities::record_all;
+use crate::db::stored_time_on;
 use crate::entity::assignment_messages;
 use crate::error::{Violation, unexpected, violation};
 
@@ -85,100 +85,70 @@ impl MessageRepository for SeaMessageRepository {
         to_message(row)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn create(
-        &self,
-        assignment_id: i64,
-        sender: UserId,
-        text: &str,
-        mentions: &[UserId],
-        pinned: bool,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<Message> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+}
+
+/// [`zenops_domain::message::MessageStore::create`] inside `txn`.
+pub(crate) async fn create_in(
+    txn: &DatabaseTransaction,
+    assignment_id: i64,
+    sender: UserId,
+    text: &str,
+    mentions: &[UserId],
+    pinned: bool,
+    at: OffsetDateTime,
+) -> DomainResult<Message> {
+        let backend = txn.get_database_backend();
         let saved = assignment_messages::ActiveModel {
             assignment_id: Set(assignment_id),
             sender_user_id: Set(sender.0),
             message: Set(text.to_owned()),
             mentions: Set(mentions_json(mentions)),
             pinned: Set(pinned),
-            created_at: Set(self.db.stored_time(at)),
-            updated_at: Set(self.db.stored_time(at)),
+            created_at: Set(stored_time_on(backend, at)),
+            updated_at: Set(stored_time_on(backend, at)),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(txn)
         .await
         .map_err(write_error)?;
-        let entry = activity.clone().with("message_id", saved.id);
-        record_all(
-            &txn,
-            std::slice::from_ref(&entry),
-            Some(assignment_id),
-            None,
-            at,
-        )
-        .await
-        .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)?;
         to_message(saved)
     }
 
-    async fn set_pinned(
-        &self,
-        message_id: i64,
-        pinned: bool,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<Message> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+/// [`zenops_domain::message::MessageStore::set_pinned`] inside `txn`.
+pub(crate) async fn set_pinned_in(
+    txn: &DatabaseTransaction,
+    message_id: i64,
+    pinned: bool,
+    at: OffsetDateTime,
+) -> DomainResult<Message> {
+        let backend = txn.get_database_backend();
         let updated = assignment_messages::Entity::update_many()
             .col_expr(M::Pinned, Expr::value(pinned))
-            .col_expr(M::UpdatedAt, Expr::value(self.db.stored_time(at)))
+            .col_expr(M::UpdatedAt, Expr::value(stored_time_on(backend, at)))
             .filter(M::Id.eq(message_id))
-            .exec(&txn)
+            .exec(txn)
             .await
             .map_err(unexpected)?;
         if updated.rows_affected == 0 {
             return Err(DomainError::NotFound("Message"));
         }
         let saved = assignment_messages::Entity::find_by_id(message_id)
-            .one(&txn)
+            .one(txn)
             .await
             .map_err(unexpected)?
             .ok_or(DomainError::NotFound("Message"))?;
-        record_all(
-            &txn,
-            std::slice::from_ref(activity),
-            Some(saved.assignment_id),
-            None,
-            at,
-        )
-        .await
-        .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)?;
         to_message(saved)
     }
 
-    async fn delete(
-        &self,
-        message_id: i64,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<()> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+/// [`zenops_domain::message::MessageStore::delete`] inside `txn`.
+pub(crate) async fn delete_in(txn: &DatabaseTransaction, message_id: i64) -> DomainResult<()> {
         let deleted = assignment_messages::Entity::delete_many()
             .filter(M::Id.eq(message_id))
-            .exec(&txn)
+            .exec(txn)
             .await
             .map_err(unexpected)?;
         if deleted.rows_affected == 0 {
             return Err(DomainError::NotFound("Message"));
         }
-        // The domain names the assignment on the entry (`ActivityDraft::on`).
-        record_all(&txn, std::slice::from_ref(activity), None, None, at)
-            .await
-            .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)
+        Ok(())
     }
-}

@@ -74,6 +74,7 @@ pub async fn seed_demo(
             password_hash: Set(hasher.hash(&password).await?.0),
             last_login_at: Set(None),
             session_generation: Set(0),
+            password_change_required: Set(false),
             session_kept_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -409,6 +410,7 @@ pub async fn seed_demo_work(
     let leave = Arc::new(NoLeave);
     let assignments = AssignmentService::new(
         adapters.assignments.clone(),
+        adapters.work.clone(),
         leave.clone(),
         adapters.clock.clone(),
         zone,
@@ -416,6 +418,7 @@ pub async fn seed_demo_work(
     );
     let tasks = TaskService::new(
         adapters.tasks.clone(),
+        adapters.work.clone(),
         assignments.clone(),
         adapters.users.clone(),
         leave,
@@ -423,6 +426,7 @@ pub async fn seed_demo_work(
     );
     let messages = MessageService::new(
         adapters.messages.clone(),
+        adapters.work.clone(),
         assignments.clone(),
         adapters.users.clone(),
         adapters.clock.clone(),

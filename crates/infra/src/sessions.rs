@@ -57,7 +57,7 @@ impl SessionRevocations for SeaSessionRevocations {
             .exec(&txn)
             .await
             .map_err(unexpected)?;
-        record_all(&txn, std::slice::from_ref(entry), None, None, now)
+        record_all(&txn, std::slice::from_ref(entry), now)
             .await
             .map_err(unexpected)?;
         txn.commit().await.map_err(unexpected)
@@ -177,7 +177,7 @@ impl LoginThrottleStore for SeaLoginThrottle {
             .exec(&txn)
             .await
             .map_err(unexpected)?;
-        record_all(&txn, std::slice::from_ref(entry), None, None, at)
+        record_all(&txn, std::slice::from_ref(entry), at)
             .await
             .map_err(unexpected)?;
         txn.commit().await.map_err(unexpected)

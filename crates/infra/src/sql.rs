@@ -6,9 +6,17 @@ use sea_orm::{DbBackend, Statement, Value};
 use crate::{Database, DatabaseKind};
 
 pub(crate) fn statement(db: &Database, sql: &str, values: Vec<Value>) -> Statement {
-    match db.kind {
-        DatabaseKind::Sqlite => Statement::from_sql_and_values(DbBackend::Sqlite, sql, values),
-        DatabaseKind::Postgres => {
+    let backend = match db.kind {
+        DatabaseKind::Sqlite => DbBackend::Sqlite,
+        DatabaseKind::Postgres => DbBackend::Postgres,
+    };
+    statement_on(backend, sql, values)
+}
+
+/// [`statement`] for code that holds only a connection or a transaction.
+pub(crate) fn statement_on(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    match backend {
+        DbBackend::Postgres => {
             let mut numbered = String::with_capacity(sql.len() + 16);
             let mut n = 0;
             for c in sql.chars() {
@@ -22,5 +30,6 @@ pub(crate) fn statement(db: &Database, sql: &str, values: Vec<Value>) -> Stateme
             }
             Statement::from_sql_and_values(DbBackend::Postgres, numbered, values)
         }
+        other => Statement::from_sql_and_values(other, sql, values),
     }
 }

@@ -3,17 +3,16 @@
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, JoinType, Order,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, ConnectionTrait, DatabaseTransaction, DbBackend,
 };
 use time::OffsetDateTime;
-use zenops_domain::activity::ActivityDraft;
 use zenops_domain::assignment::AssignmentScope;
 use zenops_domain::task::{MyTask, MyTaskFilter, Task, TaskFields, TaskRepository, TaskStatus};
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
 use crate::Database;
-use crate::activities::record_all;
+use crate::db::stored_time_on;
 use crate::entity::{assignment_tasks, assignments};
 use crate::error::{Violation, unexpected, violation};
 
@@ -65,7 +64,7 @@ fn write_error(err: sea_orm::DbErr) -> DomainError {
 
 /// The columns a create or update sets from the fields.
 fn apply(
-    db: &Database,
+    backend: DbBackend,
     row: &mut assignment_tasks::ActiveModel,
     f: &TaskFields,
     at: OffsetDateTime,
@@ -74,9 +73,9 @@ fn apply(
     row.description = Set(f.description.clone());
     row.status = Set(f.status.as_str().to_owned());
     row.assigned_to_user_id = Set(f.assigned_to.map(|u| u.0));
-    row.due_at = Set(f.due_at.map(|t| db.stored_time(t)));
+    row.due_at = Set(f.due_at.map(|t| stored_time_on(backend, t)));
     row.template_type = Set(f.template_type.clone());
-    row.updated_at = Set(db.stored_time(at));
+    row.updated_at = Set(stored_time_on(backend, at));
 }
 
 /// A row of the "my tasks" query: the task's columns and three of its assignment's.
@@ -155,96 +154,6 @@ impl TaskRepository for SeaTaskRepository {
         to_task(row)
     }
 
-    async fn create(
-        &self,
-        assignment_id: i64,
-        created_by: UserId,
-        fields: &TaskFields,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<Task> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        let mut row = assignment_tasks::ActiveModel {
-            assignment_id: Set(assignment_id),
-            created_by_user_id: Set(created_by.0),
-            created_at: Set(self.db.stored_time(at)),
-            ..Default::default()
-        };
-        apply(&self.db, &mut row, fields, at);
-        let saved = row.insert(&txn).await.map_err(write_error)?;
-        let entry = activity.clone().with("task_id", saved.id);
-        record_all(
-            &txn,
-            std::slice::from_ref(&entry),
-            Some(assignment_id),
-            None,
-            at,
-        )
-        .await
-        .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)?;
-        to_task(saved)
-    }
-
-    async fn update(
-        &self,
-        task_id: i64,
-        fields: &TaskFields,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<Task> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        let mut row = <assignment_tasks::ActiveModel as Default>::default();
-        apply(&self.db, &mut row, fields, at);
-        let updated = assignment_tasks::Entity::update_many()
-            .set(row)
-            .filter(T::Id.eq(task_id))
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        if updated.rows_affected == 0 {
-            return Err(DomainError::NotFound("Task"));
-        }
-        let saved = assignment_tasks::Entity::find_by_id(task_id)
-            .one(&txn)
-            .await
-            .map_err(unexpected)?
-            .ok_or(DomainError::NotFound("Task"))?;
-        record_all(
-            &txn,
-            std::slice::from_ref(activity),
-            Some(saved.assignment_id),
-            None,
-            at,
-        )
-        .await
-        .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)?;
-        to_task(saved)
-    }
-
-    async fn delete(
-        &self,
-        task_id: i64,
-        activity: &ActivityDraft,
-        at: OffsetDateTime,
-    ) -> DomainResult<()> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        let deleted = assignment_tasks::Entity::delete_many()
-            .filter(T::Id.eq(task_id))
-            .exec(&txn)
-            .await
-            .map_err(unexpected)?;
-        if deleted.rows_affected == 0 {
-            return Err(DomainError::NotFound("Task"));
-        }
-        // The domain names the assignment on the entry (`ActivityDraft::on`).
-        record_all(&txn, std::slice::from_ref(activity), None, None, at)
-            .await
-            .map_err(unexpected)?;
-        txn.commit().await.map_err(unexpected)
-    }
-
     async fn mine(
         &self,
         user: UserId,
@@ -288,3 +197,64 @@ impl TaskRepository for SeaTaskRepository {
             .collect()
     }
 }
+
+/// [`zenops_domain::task::TaskStore::create`] inside `txn`.
+pub(crate) async fn create_in(
+    txn: &DatabaseTransaction,
+    assignment_id: i64,
+    created_by: UserId,
+    fields: &TaskFields,
+    at: OffsetDateTime,
+) -> DomainResult<Task> {
+        let backend = txn.get_database_backend();
+        let mut row = assignment_tasks::ActiveModel {
+            assignment_id: Set(assignment_id),
+            created_by_user_id: Set(created_by.0),
+            created_at: Set(stored_time_on(backend, at)),
+            ..Default::default()
+        };
+        apply(backend, &mut row, fields, at);
+        let saved = row.insert(txn).await.map_err(write_error)?;
+        to_task(saved)
+    }
+
+/// [`zenops_domain::task::TaskStore::update`] inside `txn`.
+pub(crate) async fn update_in(
+    txn: &DatabaseTransaction,
+    task_id: i64,
+    fields: &TaskFields,
+    at: OffsetDateTime,
+) -> DomainResult<Task> {
+        let backend = txn.get_database_backend();
+        let mut row = <assignment_tasks::ActiveModel as Default>::default();
+        apply(backend, &mut row, fields, at);
+        let updated = assignment_tasks::Entity::update_many()
+            .set(row)
+            .filter(T::Id.eq(task_id))
+            .exec(txn)
+            .await
+            .map_err(write_error)?;
+        if updated.rows_affected == 0 {
+            return Err(DomainError::NotFound("Task"));
+        }
+        let saved = assignment_tasks::Entity::find_by_id(task_id)
+            .one(txn)
+            .await
+            .map_err(unexpected)?
+            .ok_or(DomainError::NotFound("Task"))?;
+        to_task(saved)
+    }
+
+/// [`zenops_domain::task::TaskStore::delete`] inside `txn`.
+pub(crate) async fn delete_in(txn: &DatabaseTransaction, task_id: i64) -> DomainResult<()> {
+        let deleted = assignment_tasks::Entity::delete_many()
+            .filter(T::Id.eq(task_id))
+            .exec(txn)
+            .await
+            .map_err(unexpected)?;
+        if deleted.rows_affected == 0 {
+            return Err(DomainError::NotFound("Task"));
+        }
+        Ok(())
+    }
+

@@ -20,6 +20,7 @@ use zenops_domain::user::{
 use zenops_domain::{DomainError, DomainResult};
 
 use crate::activities::record_all;
+use crate::db::stored_time_on;
 use crate::entity::users;
 use crate::error::{Violation, unexpected, violation};
 use crate::sql::statement;
@@ -62,6 +63,7 @@ fn to_user(row: users::Model) -> DomainResult<User> {
         capability_overrides,
         last_login_at: row.last_login_at,
         session_generation: row.session_generation,
+        password_change_required: row.password_change_required,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
@@ -97,8 +99,7 @@ pub(crate) fn apply_profile(row: &mut users::ActiveModel, profile: &UserProfile)
     row.is_active = Set(profile.is_active);
 }
 
-impl SeaUserRepository {
-    async fn active_admins(&self, txn: &DatabaseTransaction, lock: bool) -> DomainResult<u64> {
+async fn active_admins(txn: &DatabaseTransaction, lock: bool) -> DomainResult<u64> {
         let mut query = users::Entity::find()
             .filter(users::Column::IsActive.eq(true))
             .filter(has_role(Role::Admin));
@@ -108,8 +109,129 @@ impl SeaUserRepository {
             let locked = query.all(txn).await.map_err(unexpected)?;
             return Ok(locked.len() as u64);
         }
-        query.count(txn).await.map_err(unexpected)
+    query.count(txn).await.map_err(unexpected)
+}
+
+/// What [`update_in`] writes.
+pub(crate) struct UserWrite<'a> {
+    pub profile: &'a UserProfile,
+    pub hash: Option<&'a PasswordHash>,
+    pub keep_an_active_admin: bool,
+    pub sessions: &'a SessionsAfter,
+}
+
+fn stale() -> DomainError {
+    DomainError::conflict(
+        "stale",
+        "This user was changed meanwhile; reload and try again",
+    )
+}
+
+/// [`UserRepository::update`] inside `txn`; the caller commits. Refused writes leave the
+/// transaction to be rolled back.
+pub(crate) async fn update_in(
+    txn: &DatabaseTransaction,
+    id: UserId,
+    read_at: OffsetDateTime,
+    write: &UserWrite<'_>,
+    at: OffsetDateTime,
+) -> DomainResult<User> {
+    let backend = txn.get_database_backend();
+    // On PostgreSQL the admins are locked first so concurrent demotions queue. SQLite
+    // needs no lock (writers are serialised) and must write before it reads: a read
+    // first would make this transaction's later write fail against a concurrent one.
+    if write.keep_an_active_admin && backend == sea_orm::DbBackend::Postgres {
+        active_admins(txn, true).await?;
     }
+    let mut row = users::ActiveModel {
+        id: Unchanged(id.0),
+        updated_at: Set(stored_time_on(backend, at)),
+        ..Default::default()
+    };
+    apply_profile(&mut row, write.profile);
+    if let Some(hash) = write.hash {
+        row.password_hash = Set(hash.0.clone());
+        row.password_change_required = Set(false);
+    }
+    // Only over the row the change was made from: a concurrent write in between (a
+    // deactivation, a demotion, a reset) wins, and this one is refused as stale.
+    let written = users::Entity::update_many()
+        .set(row)
+        .filter(users::Column::Id.eq(id.0))
+        .filter(users::Column::UpdatedAt.eq(stored_time_on(backend, read_at)))
+        .exec(txn)
+        .await
+        .map_err(write_error)?;
+    let found = users::Entity::find_by_id(id.0)
+        .one(txn)
+        .await
+        .map_err(unexpected)?;
+    let mut saved = match (written.rows_affected, found) {
+        (_, None) => return Err(DomainError::NotFound("User")),
+        (0, Some(_)) => return Err(stale()),
+        (_, Some(saved)) => saved,
+    };
+    let kept = match write.sessions {
+        SessionsAfter::Keep => None,
+        SessionsAfter::EndAll => Some(None),
+        SessionsAfter::EndAllBut(session_id) => Some(Some(session_id.clone())),
+    };
+    if let Some(kept) = kept {
+        // Incremented in SQL, so concurrent changes each move the generation on.
+        let generation = Expr::col(users::Column::SessionGeneration).add(1);
+        users::Entity::update_many()
+            .col_expr(users::Column::SessionGeneration, generation)
+            .col_expr(users::Column::SessionKeptId, Expr::value(kept))
+            .filter(users::Column::Id.eq(id.0))
+            .exec(txn)
+            .await
+            .map_err(unexpected)?;
+        saved = users::Entity::find_by_id(id.0)
+            .one(txn)
+            .await
+            .map_err(unexpected)?
+            .ok_or(DomainError::NotFound("User"))?;
+    }
+    if write.keep_an_active_admin && active_admins(txn, false).await? == 0 {
+        return Err(DomainError::conflict(
+            "last_admin",
+            "This is the last active ADMIN: make someone else an ADMIN first",
+        ));
+    }
+    to_user(saved)
+}
+
+/// [`zenops_domain::user::UserStore::require_new_password`] inside `txn`.
+pub(crate) async fn require_new_password_in(
+    txn: &DatabaseTransaction,
+    id: UserId,
+    read_at: OffsetDateTime,
+    at: OffsetDateTime,
+) -> DomainResult<User> {
+    let backend = txn.get_database_backend();
+    let generation = Expr::col(users::Column::SessionGeneration).add(1);
+    let written = users::Entity::update_many()
+        .col_expr(users::Column::PasswordChangeRequired, Expr::value(true))
+        .col_expr(users::Column::SessionGeneration, generation)
+        .col_expr(users::Column::SessionKeptId, Expr::value(Option::<String>::None))
+        .col_expr(
+            users::Column::UpdatedAt,
+            Expr::value(stored_time_on(backend, at)),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .filter(users::Column::UpdatedAt.eq(stored_time_on(backend, read_at)))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    let found = users::Entity::find_by_id(id.0)
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .ok_or(DomainError::NotFound("User"))?;
+    if written.rows_affected == 0 {
+        return Err(stale());
+    }
+    to_user(found)
 }
 
 #[async_trait]
@@ -210,6 +332,7 @@ impl UserRepository for SeaUserRepository {
             password_hash: Set(hash.0.clone()),
             last_login_at: Set(None),
             session_generation: Set(0),
+            password_change_required: Set(false),
             session_kept_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -230,74 +353,15 @@ impl UserRepository for SeaUserRepository {
         sessions: &SessionsAfter,
     ) -> DomainResult<User> {
         let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        // On PostgreSQL the admins are locked first so concurrent demotions queue. SQLite
-        // needs no lock (writers are serialised) and must write before it reads: a read
-        // first would make this transaction's later write fail against a concurrent one.
-        if keep_an_active_admin && self.db.kind == DatabaseKind::Postgres {
-            self.active_admins(&txn, true).await?;
-        }
-        let mut row = users::ActiveModel {
-            id: Unchanged(id.0),
-            updated_at: Set(self.db.stored_time(self.clock.now())),
-            ..Default::default()
+        let write = UserWrite {
+            profile,
+            hash,
+            keep_an_active_admin,
+            sessions,
         };
-        apply_profile(&mut row, profile);
-        if let Some(hash) = hash {
-            row.password_hash = Set(hash.0.clone());
-        }
-        // Only over the row the change was made from: a concurrent write in between (a
-        // deactivation, a demotion, a reset) wins, and this one is refused as stale.
-        let written = users::Entity::update_many()
-            .set(row)
-            .filter(users::Column::Id.eq(id.0))
-            .filter(users::Column::UpdatedAt.eq(self.db.stored_time(read_at)))
-            .exec(&txn)
-            .await
-            .map_err(write_error)?;
-        let found = users::Entity::find_by_id(id.0)
-            .one(&txn)
-            .await
-            .map_err(unexpected)?;
-        let mut saved = match (written.rows_affected, found) {
-            (_, None) => return Err(DomainError::NotFound("User")),
-            (0, Some(_)) => {
-                return Err(DomainError::conflict(
-                    "stale",
-                    "This user was changed meanwhile; reload and try again",
-                ));
-            }
-            (_, Some(saved)) => saved,
-        };
-        let kept = match sessions {
-            SessionsAfter::Keep => None,
-            SessionsAfter::EndAll => Some(None),
-            SessionsAfter::EndAllBut(session_id) => Some(Some(session_id.clone())),
-        };
-        if let Some(kept) = kept {
-            // Incremented in SQL, so concurrent changes each move the generation on.
-            let generation = Expr::col(users::Column::SessionGeneration).add(1);
-            users::Entity::update_many()
-                .col_expr(users::Column::SessionGeneration, generation)
-                .col_expr(users::Column::SessionKeptId, Expr::value(kept))
-                .filter(users::Column::Id.eq(id.0))
-                .exec(&txn)
-                .await
-                .map_err(unexpected)?;
-            saved = users::Entity::find_by_id(id.0)
-                .one(&txn)
-                .await
-                .map_err(unexpected)?
-                .ok_or(DomainError::NotFound("User"))?;
-        }
-        if keep_an_active_admin && self.active_admins(&txn, false).await? == 0 {
-            txn.rollback().await.map_err(unexpected)?;
-            return Err(DomainError::conflict(
-                "last_admin",
-                "This is the last active ADMIN: make someone else an ADMIN first",
-            ));
-        }
+        let saved = update_in(&txn, id, read_at, &write, self.clock.now()).await?;
         txn.commit().await.map_err(unexpected)?;
-        to_user(saved)
+        Ok(saved)
     }
 
     async fn login_activity(
@@ -365,7 +429,7 @@ impl UserRepository for SeaUserRepository {
             .exec(&txn)
             .await
             .map_err(unexpected)?;
-        record_all(&txn, std::slice::from_ref(entry), None, None, at)
+        record_all(&txn, std::slice::from_ref(entry), at)
             .await
             .map_err(unexpected)?;
         txn.commit().await.map_err(unexpected)

@@ -1,6 +1,8 @@
 //! Assignments: lists with their SLA state, detail, create, change, delete, and the
 //! summary, workload and dashboard views built on them.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -8,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::DomainError;
 use zenops_domain::activity::{ACTIVITY_LIST_CAP, ActivityFilter};
+use zenops_domain::approval::{ApprovalStatus, AssignmentDeleteOutcome};
 use zenops_domain::assignment::{
     Assignment, AssignmentDraft, AssignmentQuery, AssignmentView, Completion, FloorDraft, LIST_CAP,
     LIST_DEFAULT, Summary, WorkloadRow,
@@ -20,6 +23,7 @@ use zenops_domain::user::UserId;
 use crate::dto::{IdPath, lenient_nullable_id, listing, nullable, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::routes::activity::ActivityRead;
+use crate::routes::approvals::ApprovalRead;
 use crate::routes::work::{MessageRead, TaskRead};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -97,6 +101,8 @@ pub struct AssignmentRead {
     pub notes: Option<String>,
     pub floors: Vec<FloorRead>,
     pub is_deleted: bool,
+    /// Approval requests about it that are still pending.
+    pub approvals_pending: u64,
     #[serde(with = "timestamp")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -192,6 +198,7 @@ impl AssignmentRead {
                 })
                 .collect(),
             is_deleted: false,
+            approvals_pending: 0,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -199,12 +206,29 @@ impl AssignmentRead {
 }
 
 impl AssignmentWithDue {
-    fn new(view: &AssignmentView) -> Self {
+    fn new(view: &AssignmentView, pending: &HashMap<i64, u64>) -> Self {
         Self {
-            assignment: AssignmentRead::new(view),
+            assignment: AssignmentRead::new(view).pending(pending),
             due: DueRead::from(&view.due),
         }
     }
+}
+
+impl AssignmentRead {
+    /// Fills in the pending approvals from counts per assignment.
+    fn pending(mut self, counts: &HashMap<i64, u64>) -> Self {
+        self.approvals_pending = counts.get(&self.id).copied().unwrap_or(0);
+        self
+    }
+}
+
+/// Pending approvals of each assignment on a page.
+async fn pending_counts(
+    state: &AppState,
+    rows: &[AssignmentView],
+) -> ApiResult<HashMap<i64, u64>> {
+    let ids: Vec<i64> = rows.iter().map(|v| v.assignment.id).collect();
+    Ok(state.approvals.pending_by_assignment(&ids).await?)
 }
 
 /// A point in time given as an RFC 3339 timestamp or as a plain date (`2026-05-04`,
@@ -593,15 +617,14 @@ pub struct DashboardRead {
     pub summary: SummaryRead,
     pub workload: Vec<WorkloadRead>,
     pub overdue_assignments: u64,
-    /// Pending approval requests the caller may decide. Always 0 until the approval engine
-    /// exists: there are no approval requests yet.
+    /// Pending approval requests the caller may decide.
     pub approvals_pending: u64,
     /// Unpaid invoices. Always 0 until invoicing exists: there are no invoices yet.
     pub payments_pending: u64,
 }
 
-/// Everything the assignment page shows, in one call. `documents`, `approvals` and
-/// `invoices` stay empty until those modules exist.
+/// Everything the assignment page shows, in one call. `documents` and `invoices` stay
+/// empty until those modules exist.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DetailRead {
     pub assignment: AssignmentRead,
@@ -610,8 +633,7 @@ pub struct DetailRead {
     pub documents: Vec<serde_json::Value>,
     pub tasks: Vec<TaskRead>,
     pub messages: Vec<MessageRead>,
-    #[schema(value_type = Vec<Object>)]
-    pub approvals: Vec<serde_json::Value>,
+    pub approvals: Vec<ApprovalRead>,
     #[schema(value_type = Vec<Object>)]
     pub invoices: Vec<serde_json::Value>,
     pub timeline: Vec<ActivityRead>,
@@ -645,7 +667,8 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     let (query, page) = query.query(caller.actor.user_id)?;
     let rows = state.assignments.list(&caller.actor, &query, page).await?;
-    Ok(listing(rows.map(|v| AssignmentRead::new(&v))))
+    let pending = pending_counts(&state, &rows.items).await?;
+    Ok(listing(rows.map(|v| AssignmentRead::new(&v).pending(&pending))))
 }
 
 /// The same list with each assignment's due time and SLA state.
@@ -663,7 +686,8 @@ async fn with_due(
 ) -> ApiResult<HttpResponse> {
     let (query, page) = query.query(caller.actor.user_id)?;
     let rows = state.assignments.list(&caller.actor, &query, page).await?;
-    Ok(listing(rows.map(|v| AssignmentWithDue::new(&v))))
+    let pending = pending_counts(&state, &rows.items).await?;
+    Ok(listing(rows.map(|v| AssignmentWithDue::new(&v, &pending))))
 }
 
 /// Counts over the work the caller may see.
@@ -720,16 +744,34 @@ async fn get_one(
     path: web::Path<IdPath>,
 ) -> ApiResult<web::Json<AssignmentRead>> {
     let view = state.assignments.get(&caller.actor, path.id).await?;
-    Ok(web::Json(AssignmentRead::new(&view)))
+    let pending = pending_counts(&state, std::slice::from_ref(&view)).await?;
+    Ok(web::Json(AssignmentRead::new(&view).pending(&pending)))
+}
+
+/// An assignment after a change, with the approval requests the change made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignmentUpdated {
+    #[serde(flatten)]
+    pub assignment: AssignmentRead,
+    /// Requests made for the parts of the change the caller may not make directly (a
+    /// reassignment without `reassign`, a fee without `modify_money`); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals_requested: Vec<ApprovalRead>,
 }
 
 /// Change an assignment: fields, people, dates, money, or its status (an illegal move is
-/// 409 naming both statuses).
+/// 409 naming both statuses). A change of people by someone without `reassign`, or of the
+/// fee by someone without `modify_money`, becomes a REASSIGN or FEE_OVERRIDE approval
+/// request instead (202, the rest of the change applied).
 #[utoipa::path(
     tag = "assignments",
     params(IdPath),
     request_body = AssignmentInput,
-    responses((status = 200, body = AssignmentRead), WriteErrors),
+    responses(
+        (status = 200, body = AssignmentUpdated, description = "Changed"),
+        (status = 202, body = AssignmentUpdated, description = "Changed where allowed; the rest requested"),
+        WriteErrors
+    ),
     security(("bearer" = []))
 )]
 #[patch("/api/assignments/{id}")]
@@ -738,21 +780,35 @@ async fn update(
     caller: Authenticated,
     path: web::Path<IdPath>,
     body: web::Json<AssignmentInput>,
-) -> ApiResult<web::Json<AssignmentRead>> {
+) -> ApiResult<HttpResponse> {
     let draft = body.into_inner().into_draft(state.assignments.zone())?;
-    let view = state
-        .assignments
-        .update(&caller.actor, path.id, draft)
+    let outcome = state
+        .approvals
+        .update_assignment(&caller.actor, path.id, draft)
         .await?;
-    Ok(web::Json(AssignmentRead::new(&view)))
+    let pending = pending_counts(&state, std::slice::from_ref(&outcome.assignment)).await?;
+    let body = AssignmentUpdated {
+        assignment: AssignmentRead::new(&outcome.assignment).pending(&pending),
+        approvals_requested: ApprovalRead::list(&outcome.requested, &caller.actor),
+    };
+    Ok(if body.approvals_requested.is_empty() {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::Accepted().json(body)
+    })
 }
 
-/// Remove an assignment from every list (needs `delete_assignment_direct`; it stays on
-/// record). Its calendar events go with it.
+/// Remove an assignment from every list (it stays on record; its calendar events go with
+/// it). With `delete_assignment_direct` it is removed at once (204); anyone else with
+/// access gets a DELETE_ASSIGNMENT approval request (202, with the approval).
 #[utoipa::path(
     tag = "assignments",
     params(IdPath, DeleteQuery),
-    responses((status = 204, description = "Deleted"), WriteErrors),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 202, body = ApprovalRead, description = "Deletion requested"),
+        WriteErrors
+    ),
     security(("bearer" = []))
 )]
 #[delete("/api/assignments/{id}")]
@@ -762,11 +818,16 @@ async fn remove(
     path: web::Path<IdPath>,
     query: web::Query<DeleteQuery>,
 ) -> ApiResult<HttpResponse> {
-    state
-        .assignments
-        .delete(&caller.actor, path.id, query.reason.as_deref())
+    let outcome = state
+        .approvals
+        .delete_assignment(&caller.actor, path.id, query.reason.as_deref())
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(match outcome {
+        AssignmentDeleteOutcome::Deleted => HttpResponse::NoContent().finish(),
+        AssignmentDeleteOutcome::Requested(approval) => {
+            HttpResponse::Accepted().json(ApprovalRead::new(&approval, &caller.actor))
+        }
+    })
 }
 
 /// The assignment with its due state, tasks, messages and timeline.
@@ -799,20 +860,28 @@ async fn detail(
         oldest_first,
         ..ActivityFilter::default()
     };
-    let (tasks, messages, timeline) = tokio::join!(
+    let (tasks, messages, timeline, approvals) = tokio::join!(
         state.tasks.list(actor, path.id),
         state.messages.list(actor, path.id),
         state
             .activities
             .list(actor, &filter, Page::first(ACTIVITY_LIST_CAP)),
+        state.approvals.of_assignment(actor, path.id),
     );
+    let approvals = approvals?;
+    let pending = approvals
+        .iter()
+        .filter(|a| a.status() == ApprovalStatus::Pending)
+        .count();
+    let mut assignment = AssignmentRead::new(&view);
+    assignment.approvals_pending = u64::try_from(pending).unwrap_or(u64::MAX);
     Ok(web::Json(DetailRead {
-        assignment: AssignmentRead::new(&view),
+        assignment,
         due: DueRead::from(&view.due),
         documents: Vec::new(),
         tasks: tasks?.iter().map(TaskRead::from).collect(),
         messages: messages?.iter().map(MessageRead::from).collect(),
-        approvals: Vec::new(),
+        approvals: ApprovalRead::list(&approvals, actor),
         invoices: Vec::new(),
         timeline: timeline?.items.iter().map(ActivityRead::from).collect(),
         missing_documents: Vec::new(),
@@ -826,14 +895,15 @@ async fn dashboard(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> ApiResult<web::Json<DashboardRead>> {
-    let (counts, people) = tokio::join!(
+    let (counts, people, approvals) = tokio::join!(
         state.assignments.summary(&caller.actor),
-        state.assignments.workload(&caller.actor)
+        state.assignments.workload(&caller.actor),
+        state.approvals.pending_for(&caller.actor),
     );
     let counts = counts?;
     Ok(web::Json(DashboardRead {
         overdue_assignments: counts.overdue,
-        approvals_pending: 0,
+        approvals_pending: approvals?,
         payments_pending: 0,
         summary: SummaryRead::new(counts, zenops_domain::assignment::sees_money(&caller.actor)),
         workload: people?.into_iter().map(WorkloadRead::from).collect(),

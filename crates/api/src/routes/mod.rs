@@ -2,6 +2,7 @@
 //! operations) in `configure`.
 
 pub mod activity;
+pub mod approvals;
 pub mod assignments;
 pub mod auth;
 pub mod calendar;

@@ -8,10 +8,12 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::page::Page;
+use zenops_domain::approval::PasswordResetOutcome;
 use zenops_domain::user::{NewUser, USER_LIST_CAP, User, UserChanges, UserFilter, UserId};
 
 use crate::dto::{IdPath, UserRead, listing, nullable, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
+use crate::routes::approvals::ApprovalRead;
 use crate::session::Authenticated;
 use crate::state::AppState;
 
@@ -276,20 +278,37 @@ async fn deactivate_user(
     Ok(web::Json(UserRead::from(&user)))
 }
 
-/// Set a user's password (needs `manage_users`; an ADMIN's only by an ADMIN).
-#[utoipa::path(tag = "users", params(IdPath), request_body = PasswordReset, responses((status = 200, body = UserRead), WriteErrors), security(("bearer" = [])))]
+/// Set a user's password (`manage_users`; an ADMIN's only by an ADMIN). Anyone else gets
+/// a RESET_PASSWORD request instead (202, with the approval): the password sent is not
+/// kept, and approving the request makes the user choose a new one at their next sign-in.
+#[utoipa::path(
+    tag = "users",
+    params(IdPath),
+    request_body = PasswordReset,
+    responses(
+        (status = 200, body = UserRead, description = "The password was set"),
+        (status = 202, body = ApprovalRead, description = "A reset was requested"),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/auth/users/{id}/reset-password")]
 async fn reset_password(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<IdPath>,
     body: web::Json<PasswordReset>,
-) -> ApiResult<web::Json<UserRead>> {
-    let user = state
-        .users
+) -> ApiResult<HttpResponse> {
+    let outcome = state
+        .approvals
         .reset_password(&caller.actor, UserId(path.id), &body.password)
         .await?;
-    Ok(web::Json(UserRead::from(&user)))
+    Ok(match outcome {
+        PasswordResetOutcome::Reset(user) => HttpResponse::Ok().json(UserRead::from(&user)),
+        PasswordResetOutcome::Requested(approval) => {
+            HttpResponse::Accepted().json(ApprovalRead::new(&approval, &caller.actor))
+        }
+    })
 }
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {

@@ -381,18 +381,27 @@ async fn field_valuers_see_only_their_own_work_and_no_money() {
         expect(app.get("/api/assignments/summary", &admin).await, 200).await["unpaid"],
         3
     );
-    // Changing money needs modify_money, even for a supervisor.
+    // Changing money needs modify_money, even for a supervisor: without it the fee is a
+    // FEE_OVERRIDE request, and the fee stays as it is until a money role approves.
     let ops = app.login(OPS).await;
-    expect(
+    let asked = expect(
         app.patch(
             &format!("/api/assignments/{mine}"),
             &ops,
             &json!({"fees": "1"}),
         )
         .await,
-        403,
+        202,
     )
     .await;
+    assert_eq!(asked["approvals_requested"][0]["action_type"], "FEE_OVERRIDE");
+    assert_ne!(asked["fees"], "1.00", "{asked}");
+    let kept = expect(
+        app.get(&format!("/api/assignments/{mine}"), &finance).await,
+        200,
+    )
+    .await;
+    assert_ne!(kept["fees"], "1.00");
     let paid = expect(
         app.patch(
             &format!("/api/assignments/{mine}"),
@@ -681,16 +690,24 @@ async fn reassigning_needs_the_capability_and_is_recorded() {
         .as_i64()
         .unwrap();
     let path = format!("/api/assignments/{id}");
-    expect(
+    // Without `reassign`, a change of people is a REASSIGN request, not a change.
+    let asked = expect(
         app.patch(
             &path,
             &assistant_token,
             &json!({"assigned_to_user_id": field}),
         )
         .await,
-        403,
+        202,
     )
     .await;
+    assert_eq!(asked["assigned_to_user_id"], Value::Null);
+    assert_eq!(asked["approvals_pending"], 1);
+    assert_eq!(asked["approvals_requested"][0]["action_type"], "REASSIGN");
+    assert_eq!(
+        asked["approvals_requested"][0]["payload_json"]["assigned_to_user_id"],
+        field
+    );
     // Sending back the same people is not a reassignment (the frontend sends the whole form).
     expect(
         app.patch(
@@ -739,13 +756,11 @@ async fn deleted_work_disappears_everywhere() {
         .as_i64()
         .unwrap();
     let path = format!("/api/assignments/{gone}");
-    let refused = expect(app.delete(&path, &ops).await, 403).await;
-    assert!(
-        refused["detail"]
-            .as_str()
-            .unwrap()
-            .contains("delete_assignment_direct")
-    );
+    // Without `delete_assignment_direct` a delete is a request; the work stays.
+    let asked = expect(app.delete(&path, &ops).await, 202).await;
+    assert_eq!(asked["action_type"], "DELETE_ASSIGNMENT");
+    assert_eq!(asked["status"], "PENDING");
+    expect(app.get(&path, &ops).await, 200).await;
     expect(
         app.delete(&format!("{path}?reason=Opened%20twice"), &admin)
             .await,

@@ -21,6 +21,9 @@ pub enum Needs {
     Row,
     /// Row access and the capability (others with row access get 403).
     RowAnd(Capability),
+    /// Row access; with the capability the allowed status, without it this one (a
+    /// request for approval instead of the change).
+    RowElse(Capability, u16),
 }
 
 /// Records the RBAC test creates first, named in paths.
@@ -213,7 +216,8 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             "/api/auth/users/{id}/reset-password",
             "/api/auth/users/999999/reset-password",
             Some(json!({"password": STRONG_PASSWORD})),
-            Needs::Capability(ManageUsers),
+            // Those who may not set it request it; both need to see the people list.
+            Needs::Capability(ViewUsers),
             404,
         ),
     ];
@@ -393,16 +397,67 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             Needs::Row,
             404,
         ),
-        // Last but one: the ADMIN (the last caller) really deletes the fixture.
+        // Last but one: the ADMIN (the last caller) really deletes the fixture; the
+        // others with access request it.
         case(
             Method::DELETE,
             "/api/assignments/{id}",
             format!("/api/assignments/{a}"),
             None,
-            Needs::RowAnd(DeleteAssignmentDirect),
+            Needs::RowElse(DeleteAssignmentDirect, 202),
             204,
         ),
     ]);
+    for path in [
+        "/api/approvals",
+        "/api/approvals/templates",
+        "/api/approvals/mine",
+    ] {
+        cases.push(case(Method::GET, path, path, None, Needs::SignedIn, 200));
+    }
+    for path in ["/api/approvals/inbox", "/api/approvals/inbox-count"] {
+        cases.push(case(
+            Method::GET,
+            path,
+            path,
+            None,
+            Needs::Capability(ApproveActions),
+            200,
+        ));
+    }
+    cases.extend([
+        case(
+            Method::POST,
+            "/api/approvals/request",
+            "/api/approvals/request",
+            Some(json!({})),
+            Needs::SignedIn,
+            422,
+        ),
+        case(
+            Method::GET,
+            "/api/approvals/{id}",
+            "/api/approvals/999999",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+    ]);
+    for action in ["approve", "reject", "withdraw"] {
+        let template = match action {
+            "approve" => "/api/approvals/{id}/approve",
+            "reject" => "/api/approvals/{id}/reject",
+            _ => "/api/approvals/{id}/withdraw",
+        };
+        cases.push(case(
+            Method::POST,
+            template,
+            format!("/api/approvals/999999/{action}"),
+            Some(json!({})),
+            Needs::SignedIn,
+            404,
+        ));
+    }
     cases.push(case(
         Method::POST,
         "/api/auth/logout",
@@ -421,7 +476,7 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
         (Needs::SignedIn, Some(_)) => case.allowed,
         (Needs::Capability(cap), Some(role)) if cap.granted_to(role) => case.allowed,
         (Needs::Capability(_), Some(_)) => 403,
-        (Needs::Row | Needs::RowAnd(_), Some(role))
+        (Needs::Row | Needs::RowAnd(_) | Needs::RowElse(..), Some(role))
             if !Capability::ViewAllAssignments.granted_to(role) =>
         {
             404
@@ -429,6 +484,8 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
         (Needs::Row, Some(_)) => case.allowed,
         (Needs::RowAnd(cap), Some(role)) if cap.granted_to(role) => case.allowed,
         (Needs::RowAnd(_), Some(_)) => 403,
+        (Needs::RowElse(cap, _), Some(role)) if cap.granted_to(role) => case.allowed,
+        (Needs::RowElse(_, otherwise), Some(_)) => otherwise,
     }
 }
 

@@ -9,6 +9,7 @@ pub use code::AssignmentCode;
 pub use lifecycle::{AssignmentStatus, Milestones, TRANSITIONS, Transition, Who, transition};
 pub use model::*;
 pub use service::{
-    AssignmentDraft, AssignmentService, AssignmentView, FloorDraft, LIST_CAP, LIST_DEFAULT,
+    AssignmentCreation, AssignmentDeletion, AssignmentDraft, AssignmentEdit, AssignmentService,
+    AssignmentView, FloorDraft, LIST_CAP, LIST_DEFAULT, MAX_ASSIGNEES, MAX_FLOORS, people_after,
     sees_money,
 };

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::lifecycle::{AssignmentStatus, Milestones};
-use crate::activity::ActivityDraft;
 use crate::calendar::EventDraft;
 use crate::error::DomainResult;
 use crate::master::CaseType;
@@ -292,13 +291,12 @@ pub struct ReferenceIds {
     pub users: Vec<UserId>,
 }
 
-/// What a create or update writes, all in one transaction: the row, its assignees and
-/// floors, its calendar events (made to match `events` exactly) and the trail.
+/// What a create or update writes besides the trail: the row, its assignees and floors,
+/// and its calendar events (made to match `events` exactly).
 #[derive(Debug, Clone)]
 pub struct AssignmentWrite {
     pub fields: AssignmentFields,
     pub events: Vec<EventDraft>,
-    pub activities: Vec<ActivityDraft>,
 }
 
 /// How to number a new assignment.
@@ -308,38 +306,42 @@ pub struct CodeSeries {
     pub year: i32,
 }
 
+/// Assignment writes inside a [`crate::work::Transaction`].
 #[async_trait]
-pub trait AssignmentRepository: Send + Sync {
-    /// Draws the next number of the year's series and stores the assignment, atomically:
-    /// the number is used if and only if the assignment is stored.
+pub trait AssignmentStore: Send {
+    /// Draws the next number of the year's series and stores the assignment: the number
+    /// is used if and only if the transaction commits. Event titles may name `{code}`,
+    /// replaced with the new code.
     async fn create(
-        &self,
+        &mut self,
         series: &CodeSeries,
         created_by: UserId,
         write: &AssignmentWrite,
         at: OffsetDateTime,
     ) -> DomainResult<Assignment>;
-    /// A live (not deleted) assignment.
-    async fn get(&self, id: i64) -> DomainResult<Assignment>;
     /// Writes the new state if the assignment is still at `version`; otherwise
     /// `Conflict("stale")`, so two concurrent edits cannot both win.
     async fn update(
-        &self,
+        &mut self,
         id: i64,
         version: i64,
         write: &AssignmentWrite,
         at: OffsetDateTime,
     ) -> DomainResult<Assignment>;
-    /// Soft-deletes it (if still at `version`) and removes its calendar events, recording
-    /// `activity`.
+    /// Soft-deletes it (if still at `version`) and removes its calendar events.
     async fn delete(
-        &self,
+        &mut self,
         id: i64,
         version: i64,
         by: UserId,
-        activity: &ActivityDraft,
         at: OffsetDateTime,
     ) -> DomainResult<()>;
+}
+
+#[async_trait]
+pub trait AssignmentRepository: Send + Sync {
+    /// A live (not deleted) assignment.
+    async fn get(&self, id: i64) -> DomainResult<Assignment>;
     async fn list(
         &self,
         query: &AssignmentQuery,

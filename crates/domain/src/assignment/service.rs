@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::lifecycle::{AssignmentStatus, transition};
@@ -20,6 +21,7 @@ use crate::page::{Page, Paged};
 use crate::sla::{self, Due, FirmZone};
 use crate::text::{limits, optional_field};
 use crate::user::UserId;
+use crate::work::{self, Cause, Change, Transaction, UnitOfWork};
 
 pub const LIST_DEFAULT: u64 = 100;
 /// Bounds on the lists an assignment carries, so no request can ask for a huge write.
@@ -82,6 +84,7 @@ pub struct AssignmentView {
 #[derive(Clone)]
 pub struct AssignmentService {
     repo: Arc<dyn AssignmentRepository>,
+    work: Arc<dyn UnitOfWork>,
     leave: Arc<dyn LeaveCalendar>,
     clock: Arc<dyn Clock>,
     zone: FirmZone,
@@ -106,6 +109,7 @@ fn positive_id(id: Option<i64>, field: &str, errors: &mut FieldErrors) -> Option
 impl AssignmentService {
     pub fn new(
         repo: Arc<dyn AssignmentRepository>,
+        work: Arc<dyn UnitOfWork>,
         leave: Arc<dyn LeaveCalendar>,
         clock: Arc<dyn Clock>,
         zone: FirmZone,
@@ -113,6 +117,7 @@ impl AssignmentService {
     ) -> Self {
         Self {
             repo,
+            work,
             leave,
             clock,
             zone,
@@ -134,6 +139,11 @@ impl AssignmentService {
         } else {
             AssignmentScope::Involving(actor.user_id)
         }
+    }
+
+    /// The assignment as this actor may see it, now.
+    pub fn view_of(&self, actor: &Actor, assignment: Assignment) -> AssignmentView {
+        self.view(actor, assignment, self.clock.now())
     }
 
     fn view(&self, actor: &Actor, assignment: Assignment, now: OffsetDateTime) -> AssignmentView {
@@ -239,26 +249,19 @@ impl AssignmentService {
             self.check_leave(&fields_assignees(&fields), now).await?;
         }
         fields.assigned_at = fields.assigned_to.map(|_| now);
-        let activity = ActivityDraft::new("ASSIGNMENT_CREATED", actor, "Assignment {code} created")
-            .with("case_type", fields.case_type.as_str())
-            .with("status", fields.status.as_str())
-            .with(
-                "assignee_user_ids",
-                crate::activity::PayloadValue::Ints(ids(&fields_assignees(&fields))),
-            );
-        let write = AssignmentWrite {
-            events: desired_events("{code}", &fields),
-            activities: vec![activity],
-            fields,
+        let creation = AssignmentCreation {
+            series: CodeSeries {
+                prefix: self.code_prefix.clone(),
+                year: self.zone.local_date(now).year(),
+            },
+            created_by: actor.user_id,
+            write: AssignmentWrite {
+                events: desired_events("{code}", &fields),
+                fields,
+            },
+            at: now,
         };
-        let series = CodeSeries {
-            prefix: self.code_prefix.clone(),
-            year: self.zone.local_date(now).year(),
-        };
-        let created = self
-            .repo
-            .create(&series, actor.user_id, &write, now)
-            .await?;
+        let created = work::commit(self.work.as_ref(), &creation).await?;
         Ok(self.view(actor, created, now))
     }
 
@@ -268,6 +271,20 @@ impl AssignmentService {
         id: i64,
         draft: AssignmentDraft,
     ) -> DomainResult<AssignmentView> {
+        let edit = self.plan_update(actor, id, draft).await?;
+        let updated = work::commit(self.work.as_ref(), &edit).await?;
+        Ok(self.view(actor, updated, edit.at))
+    }
+
+    /// Checks a change to an assignment the actor may see, by the rules the actor is held
+    /// to, without writing it: [`work::write`] writes the edit (in a transaction of the
+    /// caller's, which may hold more).
+    pub async fn plan_update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        draft: AssignmentDraft,
+    ) -> DomainResult<AssignmentEdit> {
         let current = self.load(actor, id).await?;
         let now = self.clock.now();
         let before = &current.fields;
@@ -393,35 +410,66 @@ impl AssignmentService {
         }
         if activities.is_empty() {
             // Nothing changed: nothing to write.
-            return Ok(self.view(actor, current, now));
+            return Ok(AssignmentEdit {
+                current,
+                write: None,
+                trail: Vec::new(),
+                at: now,
+            });
         }
-        let activities = activities.into_iter().map(|a| a.on(id)).collect();
+        let trail = activities.into_iter().map(|a| a.on(id)).collect();
         let write = AssignmentWrite {
             events: desired_events(&current.code, &fields),
-            activities,
             fields,
         };
-        let updated = self.repo.update(id, current.version, &write, now).await?;
-        Ok(self.view(actor, updated, now))
+        Ok(AssignmentEdit {
+            current,
+            write: Some(write),
+            trail,
+            at: now,
+        })
     }
 
     /// Removes an assignment from every list (it stays in the database for the record).
-    /// Only roles with `delete_assignment_direct` may; others will request it through an
-    /// approval once that exists.
+    /// Only roles with `delete_assignment_direct` may; others request it through an
+    /// approval.
     pub async fn delete(&self, actor: &Actor, id: i64, reason: Option<&str>) -> DomainResult<()> {
+        let deletion = self.plan_delete(actor, id, reason, Cause::Direct).await?;
+        work::commit(self.work.as_ref(), &deletion).await
+    }
+
+    /// Checks a deletion without writing it. A direct deletion needs
+    /// `delete_assignment_direct`; one an approval decided was authorised by it.
+    pub async fn plan_delete(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: Option<&str>,
+        cause: Cause,
+    ) -> DomainResult<AssignmentDeletion> {
         let current = self.load(actor, id).await?;
-        actor.require(Capability::DeleteAssignmentDirect)?;
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        let entry = ActivityDraft::new(
-            "ASSIGNMENT_DELETED",
-            actor,
-            reason.unwrap_or("Assignment deleted"),
-        )
-        .on(id)
-        .with("assignment_code", current.code.as_str());
-        self.repo
-            .delete(id, current.version, actor.user_id, &entry, self.clock.now())
-            .await
+        if cause == Cause::Direct {
+            actor.require(Capability::DeleteAssignmentDirect)?;
+        }
+        let reason = crate::text::parse_optional(reason, limits::LONG)
+            .map_err(|m| DomainError::invalid("reason", m))?;
+        let message = match cause {
+            Cause::Direct => reason.unwrap_or_else(|| "Assignment deleted".to_owned()),
+            Cause::Approval(_) => format!(
+                "{} (via approval)",
+                reason.as_deref().unwrap_or("Assignment deleted")
+            ),
+        };
+        let entry = ActivityDraft::new("ASSIGNMENT_DELETED", actor, message)
+            .on(id)
+            .with("assignment_code", current.code.as_str());
+        Ok(AssignmentDeletion {
+            id,
+            version: current.version,
+            by: actor.user_id,
+            entry,
+            at: self.clock.now(),
+        })
     }
 
     async fn check_leave(&self, users: &[UserId], now: OffsetDateTime) -> DomainResult<()> {
@@ -612,33 +660,18 @@ impl AssignmentService {
             current.and_then(|c| c.report_due_at),
         );
 
-        // People: the primary plus additional assignees; with no primary the first listed
-        // becomes primary.
-        let listed: Vec<UserId> = match &d.assignee_user_ids {
-            Some(list) => list.iter().map(|id| UserId(*id)).collect(),
-            None => current
-                .map(|c| c.additional_assignees.clone())
-                .unwrap_or_default(),
-        };
-        if listed.len() > MAX_ASSIGNEES {
+        let listed_count = d
+            .assignee_user_ids
+            .as_ref()
+            .map_or(0, |list| list.len());
+        if listed_count > MAX_ASSIGNEES {
             e.add(
                 "assignee_user_ids",
                 format!("at most {MAX_ASSIGNEES} people"),
             );
         }
-        let mut assigned_to = pick(
-            d.assigned_to_user_id.map(|o| o.map(UserId)),
-            current.and_then(|c| c.assigned_to),
-        );
-        // Work with people on it always has a primary assignee: the first listed.
-        if assigned_to.is_none() {
-            assigned_to = listed.first().copied();
-        }
-        let additional: BTreeSet<UserId> = listed
-            .into_iter()
-            .filter(|u| Some(*u) != assigned_to)
-            .collect();
-        let additional_assignees: Vec<UserId> = additional.into_iter().collect();
+        let (assigned_to, additional_assignees) =
+            people_after(current, d.assigned_to_user_id, d.assignee_user_ids.as_deref());
 
         // Case rules: bank work names a bank and its branch; other work a client.
         if case_type == Some(CaseType::Bank) {
@@ -751,6 +784,138 @@ impl AssignmentService {
             due_at,
         })
     }
+}
+
+/// A new assignment, checked and ready to be stored.
+pub struct AssignmentCreation {
+    series: CodeSeries,
+    created_by: UserId,
+    write: AssignmentWrite,
+    at: OffsetDateTime,
+}
+
+#[async_trait]
+impl Change for AssignmentCreation {
+    type Output = Assignment;
+
+    async fn apply(
+        &self,
+        tx: &mut dyn Transaction,
+    ) -> DomainResult<(Assignment, Vec<ActivityDraft>)> {
+        let created = tx
+            .assignments()
+            .create(&self.series, self.created_by, &self.write, self.at)
+            .await?;
+        let fields = &created.fields;
+        let entry = ActivityDraft {
+            kind: "ASSIGNMENT_CREATED",
+            actor: Some(self.created_by),
+            assignment_id: Some(created.id),
+            message: format!("Assignment {} created", created.code),
+            payload: Vec::new(),
+        }
+        .with("case_type", fields.case_type.as_str())
+        .with("status", fields.status.as_str())
+        .with(
+            "assignee_user_ids",
+            crate::activity::PayloadValue::Ints(ids(&created.assignees())),
+        );
+        Ok((created, vec![entry]))
+    }
+
+    fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+}
+
+/// A checked edit of one assignment: written only if the assignment is still at the
+/// version it was checked against. An edit that changes nothing writes nothing.
+pub struct AssignmentEdit {
+    current: Assignment,
+    write: Option<AssignmentWrite>,
+    trail: Vec<ActivityDraft>,
+    at: OffsetDateTime,
+}
+
+impl AssignmentEdit {
+    /// Whether writing it would change anything.
+    pub fn changes_anything(&self) -> bool {
+        self.write.is_some()
+    }
+}
+
+#[async_trait]
+impl Change for AssignmentEdit {
+    type Output = Assignment;
+
+    async fn apply(
+        &self,
+        tx: &mut dyn Transaction,
+    ) -> DomainResult<(Assignment, Vec<ActivityDraft>)> {
+        let Some(write) = &self.write else {
+            return Ok((self.current.clone(), Vec::new()));
+        };
+        let updated = tx
+            .assignments()
+            .update(self.current.id, self.current.version, write, self.at)
+            .await?;
+        Ok((updated, self.trail.clone()))
+    }
+
+    fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+}
+
+/// A checked soft deletion.
+pub struct AssignmentDeletion {
+    id: i64,
+    version: i64,
+    by: UserId,
+    entry: ActivityDraft,
+    at: OffsetDateTime,
+}
+
+#[async_trait]
+impl Change for AssignmentDeletion {
+    type Output = ();
+
+    async fn apply(&self, tx: &mut dyn Transaction) -> DomainResult<((), Vec<ActivityDraft>)> {
+        tx.assignments()
+            .delete(self.id, self.version, self.by, self.at)
+            .await?;
+        Ok(((), vec![self.entry.clone()]))
+    }
+
+    fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+}
+
+/// The people an assignment has after a change that names a primary assignee and/or
+/// lists everyone (`None` keeps what `current` has): with no primary the first listed
+/// becomes primary, and the others are the listed minus the primary, sorted, each once.
+pub fn people_after(
+    current: Option<&AssignmentFields>,
+    assigned_to: Option<Option<i64>>,
+    listed: Option<&[i64]>,
+) -> (Option<UserId>, Vec<UserId>) {
+    let listed: Vec<UserId> = match listed {
+        Some(list) => list.iter().map(|id| UserId(*id)).collect(),
+        None => current
+            .map(|c| c.additional_assignees.clone())
+            .unwrap_or_default(),
+    };
+    let mut primary = pick(
+        assigned_to.map(|o| o.map(UserId)),
+        current.and_then(|c| c.assigned_to),
+    );
+    // Work with people on it always has a primary assignee: the first listed.
+    if primary.is_none() {
+        primary = listed.first().copied();
+    }
+    let others: BTreeSet<UserId> = listed.into_iter().filter(|u| Some(*u) != primary).collect();
+    (primary, others.into_iter().collect())
 }
 
 fn ids(users: &[UserId]) -> Vec<i64> {

@@ -138,6 +138,9 @@ pub struct User {
     /// Moves on whenever the user's sessions are ended (password changed or reset,
     /// deactivated); a token is only good for the generation it was issued in.
     pub session_generation: i64,
+    /// The user must choose a new password before doing anything else (set when a
+    /// password reset is approved; cleared by any new password).
+    pub password_change_required: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -234,7 +237,8 @@ pub trait UserRepository: Send + Sync {
     async fn list(&self, filter: &UserFilter, page: Page) -> DomainResult<Paged<User>>;
     /// Fails with `Conflict("duplicate_email")` when the email is taken.
     async fn insert(&self, profile: &UserProfile, hash: &PasswordHash) -> DomainResult<User>;
-    /// Writes the profile (and a new hash when given), and ends sessions as `sessions` says
+    /// Writes the profile (and a new hash when given, which also clears
+    /// [`User::password_change_required`]), and ends sessions as `sessions` says
     /// (moving the session generation on), in one transaction. When `keep_an_active_admin`
     /// is set the write is refused with `Conflict("last_admin")` if it would leave no
     /// active ADMIN; the check and the write are atomic. `read_at` is the `updated_at` of
@@ -268,6 +272,32 @@ pub trait UserRepository: Send + Sync {
     ) -> DomainResult<()>;
 }
 
+/// User writes inside a [`crate::work::Transaction`].
+#[async_trait]
+pub trait UserStore: Send {
+    /// [`UserRepository::update`], inside the transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn update(
+        &mut self,
+        id: UserId,
+        read_at: OffsetDateTime,
+        profile: &UserProfile,
+        hash: Option<&PasswordHash>,
+        keep_an_active_admin: bool,
+        sessions: &SessionsAfter,
+        at: OffsetDateTime,
+    ) -> DomainResult<User>;
+    /// Ends every session of the user and makes them choose a new password before they
+    /// can do anything else, if the user is still as read at `read_at` (else
+    /// `Conflict("stale")`).
+    async fn require_new_password(
+        &mut self,
+        id: UserId,
+        read_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> DomainResult<User>;
+}
+
 /// Hashing lives behind a port so the domain never sees a crypto crate. Hashing is slow on
 /// purpose, so both operations are async: an adapter runs them away from the threads that
 /// serve requests.
@@ -284,7 +314,7 @@ pub trait PasswordHasher: Send + Sync {
 }
 
 mod service;
-pub use service::{MyProfileChanges, NewUser, UserChanges, UserService};
+pub use service::{MyProfileChanges, NewUser, UserChange, UserChanges, UserService};
 
 #[cfg(test)]
 mod tests {

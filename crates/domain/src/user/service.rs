@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use time::Duration;
 
+use crate::activity::ActivityDraft;
 use crate::access::{Actor, Capabilities, Capability, CapabilityOverrides, Role, Roles};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
 use crate::sla::FirmZone;
 use crate::text;
+use crate::work::{Change, Transaction};
 use crate::user::{
     Email, LOGIN_ACTIVITY_DAYS, LoginActivity, NewPassword, PasswordHasher, SessionsAfter, User,
     UserFilter, UserId, UserProfile, UserRepository,
@@ -325,6 +328,80 @@ impl UserService {
             .await
     }
 
+    /// Whether the actor may set this user's password directly (an ADMIN or HR, for
+    /// someone they do not outrank, never themself).
+    pub fn may_set_password(&self, actor: &Actor, target: &User) -> DomainResult<()> {
+        actor.require(Capability::ManageUsers)?;
+        Self::guard_outranked(actor, target)?;
+        Self::guard_own_password(actor, target)?;
+        Self::guard_password_reset(actor, target)
+    }
+
+    /// An approved password reset: every session of the user ends and they must choose a
+    /// new password before anything else. Nobody, the approver included, ever sees a
+    /// password.
+    pub async fn plan_new_password_required(
+        &self,
+        actor: &Actor,
+        id: UserId,
+    ) -> DomainResult<UserChange> {
+        let current = self.users.get(id).await?;
+        self.may_set_password(actor, &current)?;
+        let entry = ActivityDraft::new(
+            "USER_PASSWORD_RESET",
+            actor,
+            format!(
+                "Password reset for {}: a new one is required at the next sign-in",
+                current.email
+            ),
+        )
+        .with("user_id", current.id.0);
+        Ok(UserChange {
+            id,
+            read_at: current.updated_at,
+            op: UserOp::RequireNewPassword,
+            entry,
+            at: self.clock.now(),
+        })
+    }
+
+    /// An approved role change: the user's roles become exactly `role`, by the rules of
+    /// any other edit (nobody changes their own roles, grants only what they hold, or
+    /// removes the last active ADMIN).
+    pub async fn plan_role_change(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        role: Role,
+    ) -> DomainResult<UserChange> {
+        actor.require(Capability::ManageUsers)?;
+        let current = self.users.get(id).await?;
+        Self::guard_outranked(actor, &current)?;
+        let mut profile = UserProfile::from(&current);
+        profile.roles = Roles::single(role);
+        Self::guard_admin_powers(actor, Some(&current), &profile)?;
+        Self::guard_grants(actor, Some(&current), &profile)?;
+        let removes_admin = current.is_active_admin() && !profile.roles.contains(Role::Admin);
+        let entry = ActivityDraft::new(
+            "USER_ROLE_CHANGED",
+            actor,
+            format!("Role of {} changed to {role}", current.email),
+        )
+        .with("user_id", current.id.0)
+        .with("role", role.as_str())
+        .with("previous_roles", current.roles.names().join(","));
+        Ok(UserChange {
+            id,
+            read_at: current.updated_at,
+            op: UserOp::Update {
+                profile,
+                keep_an_active_admin: removes_admin,
+            },
+            entry,
+            at: self.clock.now(),
+        })
+    }
+
     /// Changes the actor's own profile from the session `session_id`. A new password ends
     /// every other session of theirs; this one goes on.
     pub async fn update_me(
@@ -473,6 +550,60 @@ impl UserService {
             ));
         }
         Ok(())
+    }
+}
+
+enum UserOp {
+    Update {
+        profile: UserProfile,
+        keep_an_active_admin: bool,
+    },
+    RequireNewPassword,
+}
+
+/// A checked change to a user, written only if the user is as it was read.
+pub struct UserChange {
+    id: UserId,
+    read_at: time::OffsetDateTime,
+    op: UserOp,
+    entry: ActivityDraft,
+    at: time::OffsetDateTime,
+}
+
+#[async_trait]
+impl Change for UserChange {
+    type Output = User;
+
+    async fn apply(&self, tx: &mut dyn Transaction) -> DomainResult<(User, Vec<ActivityDraft>)> {
+        let store = tx.users();
+        let user = match &self.op {
+            UserOp::Update {
+                profile,
+                keep_an_active_admin,
+            } => {
+                store
+                    .update(
+                        self.id,
+                        self.read_at,
+                        profile,
+                        None,
+                        *keep_an_active_admin,
+                        &SessionsAfter::Keep,
+                        self.at,
+                    )
+                    .await?
+            }
+            UserOp::RequireNewPassword => {
+                store
+                    .require_new_password(self.id, self.read_at, self.at)
+                    .await?
+            }
+        };
+        Ok((user, vec![self.entry.clone()]))
+    }
+
+    fn at(&self) -> time::OffsetDateTime {
+        self.at
     }
 }
 

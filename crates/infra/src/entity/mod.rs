@@ -1,6 +1,7 @@
 //! SeaORM entities: the rows as stored. They never leave the infra crate.
 
 pub mod activity_logs;
+pub mod approvals;
 pub mod assignment_assignees;
 pub mod assignment_floors;
 pub mod assignment_messages;

@@ -15,6 +15,7 @@ pub struct Model {
     pub last_login_at: Option<TimeDateTimeWithTimeZone>,
     pub session_generation: i64,
     pub session_kept_id: Option<String>,
+    pub password_change_required: bool,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }

@@ -1,0 +1,205 @@
+//! The unit of work over SeaORM: a [`Transaction`] holds one database transaction, and
+//! each store it hands out writes through it. Dropping it uncommitted rolls back.
+
+use async_trait::async_trait;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use time::OffsetDateTime;
+use zenops_domain::DomainResult;
+use zenops_domain::activity::ActivityDraft;
+use zenops_domain::approval::{Approval, ApprovalRequest, ApprovalStore, Decision};
+use zenops_domain::assignment::{Assignment, AssignmentStore, AssignmentWrite, CodeSeries};
+use zenops_domain::message::{Message, MessageStore};
+use zenops_domain::task::{Task, TaskFields, TaskStore};
+use zenops_domain::user::{PasswordHash, SessionsAfter, User, UserId, UserProfile, UserStore};
+use zenops_domain::work::{Transaction, UnitOfWork};
+
+use crate::error::unexpected;
+use crate::{Database, activities, approvals, assignments, messages, tasks, users};
+
+pub struct SeaUnitOfWork {
+    db: Database,
+}
+
+impl SeaUnitOfWork {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl UnitOfWork for SeaUnitOfWork {
+    async fn begin(&self) -> DomainResult<Box<dyn Transaction>> {
+        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        Ok(Box::new(SeaTransaction { txn }))
+    }
+}
+
+pub struct SeaTransaction {
+    txn: DatabaseTransaction,
+}
+
+#[async_trait]
+impl Transaction for SeaTransaction {
+    fn assignments(&mut self) -> &mut dyn AssignmentStore {
+        self
+    }
+
+    fn tasks(&mut self) -> &mut dyn TaskStore {
+        self
+    }
+
+    fn messages(&mut self) -> &mut dyn MessageStore {
+        self
+    }
+
+    fn approvals(&mut self) -> &mut dyn ApprovalStore {
+        self
+    }
+
+    fn users(&mut self) -> &mut dyn UserStore {
+        self
+    }
+
+    async fn record(&mut self, entries: &[ActivityDraft], at: OffsetDateTime) -> DomainResult<()> {
+        activities::record_all(&self.txn, entries, at)
+            .await
+            .map_err(unexpected)
+    }
+
+    async fn commit(self: Box<Self>) -> DomainResult<()> {
+        self.txn.commit().await.map_err(unexpected)
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for SeaTransaction {
+    async fn create(
+        &mut self,
+        series: &CodeSeries,
+        created_by: UserId,
+        write: &AssignmentWrite,
+        at: OffsetDateTime,
+    ) -> DomainResult<Assignment> {
+        assignments::create_in(&self.txn, series, created_by, write, at).await
+    }
+
+    async fn update(
+        &mut self,
+        id: i64,
+        version: i64,
+        write: &AssignmentWrite,
+        at: OffsetDateTime,
+    ) -> DomainResult<Assignment> {
+        assignments::update_in(&self.txn, id, version, write, at).await
+    }
+
+    async fn delete(
+        &mut self,
+        id: i64,
+        version: i64,
+        by: UserId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        assignments::delete_in(&self.txn, id, version, by, at).await
+    }
+}
+
+#[async_trait]
+impl TaskStore for SeaTransaction {
+    async fn create(
+        &mut self,
+        assignment_id: i64,
+        created_by: UserId,
+        fields: &TaskFields,
+        at: OffsetDateTime,
+    ) -> DomainResult<Task> {
+        tasks::create_in(&self.txn, assignment_id, created_by, fields, at).await
+    }
+
+    async fn update(
+        &mut self,
+        task_id: i64,
+        fields: &TaskFields,
+        at: OffsetDateTime,
+    ) -> DomainResult<Task> {
+        tasks::update_in(&self.txn, task_id, fields, at).await
+    }
+
+    async fn delete(&mut self, task_id: i64) -> DomainResult<()> {
+        tasks::delete_in(&self.txn, task_id).await
+    }
+}
+
+#[async_trait]
+impl MessageStore for SeaTransaction {
+    async fn create(
+        &mut self,
+        assignment_id: i64,
+        sender: UserId,
+        text: &str,
+        mentions: &[UserId],
+        pinned: bool,
+        at: OffsetDateTime,
+    ) -> DomainResult<Message> {
+        messages::create_in(&self.txn, assignment_id, sender, text, mentions, pinned, at).await
+    }
+
+    async fn set_pinned(
+        &mut self,
+        message_id: i64,
+        pinned: bool,
+        at: OffsetDateTime,
+    ) -> DomainResult<Message> {
+        messages::set_pinned_in(&self.txn, message_id, pinned, at).await
+    }
+
+    async fn delete(&mut self, message_id: i64) -> DomainResult<()> {
+        messages::delete_in(&self.txn, message_id).await
+    }
+}
+
+#[async_trait]
+impl ApprovalStore for SeaTransaction {
+    async fn insert(
+        &mut self,
+        request: &ApprovalRequest,
+        at: OffsetDateTime,
+    ) -> DomainResult<Approval> {
+        approvals::insert_in(&self.txn, request, at).await
+    }
+
+    async fn decide(&mut self, decision: &Decision) -> DomainResult<Approval> {
+        approvals::decide_in(&self.txn, decision).await
+    }
+}
+
+#[async_trait]
+impl UserStore for SeaTransaction {
+    async fn update(
+        &mut self,
+        id: UserId,
+        read_at: OffsetDateTime,
+        profile: &UserProfile,
+        hash: Option<&PasswordHash>,
+        keep_an_active_admin: bool,
+        sessions: &SessionsAfter,
+        at: OffsetDateTime,
+    ) -> DomainResult<User> {
+        let write = users::UserWrite {
+            profile,
+            hash,
+            keep_an_active_admin,
+            sessions,
+        };
+        users::update_in(&self.txn, id, read_at, &write, at).await
+    }
+
+    async fn require_new_password(
+        &mut self,
+        id: UserId,
+        read_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> DomainResult<User> {
+        users::require_new_password_in(&self.txn, id, read_at, at).await
+    }
+}
