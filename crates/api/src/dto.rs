@@ -103,6 +103,9 @@ pub struct UserRead {
     /// Every role, primary first.
     pub roles: Vec<String>,
     pub is_active: bool,
+    /// The user must choose a new password (at `PATCH /api/auth/me`) before anything else:
+    /// set when a password reset is approved.
+    pub password_change_required: bool,
     /// Per-user grants (`true`) and revocations (`false`) on top of the roles.
     pub capability_overrides: BTreeMap<String, bool>,
     #[serde(with = "timestamp::option")]
@@ -130,6 +133,7 @@ impl From<&User> for UserRead {
             role: user.roles.primary().as_str().to_owned(),
             roles: user.roles.names().into_iter().map(str::to_owned).collect(),
             is_active: user.is_active,
+            password_change_required: user.password_change_required,
             capability_overrides: user
                 .capability_overrides
                 .iter()

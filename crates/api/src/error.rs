@@ -50,6 +50,9 @@ pub enum ApiError {
     /// The client stopped sending the body; the connection is closed after the answer.
     #[error("The request body stopped arriving: nothing came for {0:?}")]
     BodyTimeout(std::time::Duration),
+    /// The caller must choose a new password before anything else.
+    #[error("Choose a new password first: PATCH /api/auth/me with current_password and password")]
+    PasswordChangeRequired,
     /// A handler panicked. The panic is logged where it is caught, with its message.
     #[error("the request's handler panicked")]
     Panicked,
@@ -113,6 +116,11 @@ impl ApiError {
             ApiError::BodyTimeout(_) => (
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
+                self.to_string(),
+            ),
+            ApiError::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
                 self.to_string(),
             ),
             ApiError::Panicked => internal(),

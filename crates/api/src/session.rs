@@ -155,6 +155,7 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let open_to_all = allowed_before_new_password(req.method(), req.path());
         Box::pin(async move {
             let state = state.ok_or_else(|| {
                 zenops_domain::DomainError::unexpected("application state missing")
@@ -169,6 +170,9 @@ impl FromRequest for Authenticated {
                 .auth
                 .actor_for_session(user_id, &claims.sid, claims.generation)
                 .await?;
+            if user.password_change_required && !open_to_all {
+                return Err(ApiError::PasswordChangeRequired);
+            }
             Ok(Authenticated {
                 actor,
                 user,
@@ -176,6 +180,18 @@ impl FromRequest for Authenticated {
             })
         })
     }
+}
+
+/// What someone who must choose a new password may still do: read who they are, choose
+/// it, keep the session alive, sign out.
+fn allowed_before_new_password(method: &actix_web::http::Method, path: &str) -> bool {
+    use actix_web::http::Method;
+    matches!(
+        (method, path.trim_end_matches('/')),
+        (&Method::GET | &Method::PATCH, "/api/auth/me")
+            | (&Method::GET, "/api/auth/capabilities")
+            | (&Method::POST, "/api/auth/logout" | "/api/auth/heartbeat")
+    )
 }
 
 /// The caller's address, which keys the login throttle. X-Forwarded-For is believed only

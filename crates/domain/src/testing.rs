@@ -89,8 +89,18 @@ impl UserRepository for FakeUsers {
             .ok_or(DomainError::NotFound("User"))
     }
 
-    async fn list(&self, _filter: &UserFilter, _page: Page) -> DomainResult<Paged<User>> {
-        unused()
+    async fn list(&self, filter: &UserFilter, _page: Page) -> DomainResult<Paged<User>> {
+        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let items: Vec<User> = rows
+            .iter()
+            .map(|(u, _)| u.clone())
+            .filter(|u| filter.include_inactive || u.is_active)
+            .filter(|u| filter.role.is_none_or(|role| u.roles.contains(role)))
+            .collect();
+        Ok(Paged {
+            total: items.len() as u64,
+            items,
+        })
     }
 
     async fn insert(&self, _profile: &UserProfile, _hash: &PasswordHash) -> DomainResult<User> {

@@ -86,8 +86,8 @@ fn to_activity(row: activity_logs::Model) -> Activity {
 impl ActivityRepository for SeaActivityRepository {
     async fn record(&self, entry: &ActivityDraft) -> DomainResult<()> {
         record_all(&self.db.conn, std::slice::from_ref(entry), self.clock.now())
-        .await
-        .map_err(unexpected)
+            .await
+            .map_err(unexpected)
     }
 
     async fn list(

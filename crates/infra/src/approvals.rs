@@ -170,13 +170,13 @@ fn scoped(scope: &ApprovalScope) -> Condition {
     match scope {
         ApprovalScope::Everything => Condition::all(),
         ApprovalScope::RequestedBy(user) => Condition::all().add(C::RequesterUserId.eq(user.0)),
-        ApprovalScope::DecidableBy { user, kinds } => Condition::all()
-            .add(C::RequesterUserId.ne(user.0))
-            .add(
+        ApprovalScope::DecidableBy { user, kinds } => {
+            Condition::all().add(C::RequesterUserId.ne(user.0)).add(
                 Condition::any()
                     .add(C::ApproverUserId.eq(user.0))
                     .add(open_of_kinds(kinds)),
-            ),
+            )
+        }
         ApprovalScope::Involving { user, kinds } => Condition::any()
             .add(C::RequesterUserId.eq(user.0))
             .add(C::ApproverUserId.eq(user.0))

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    DbBackend, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, Value,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, Value,
 };
 use time::OffsetDateTime;
 use zenops_domain::assignment::{
@@ -748,53 +748,53 @@ pub(crate) async fn create_in(
     write: &AssignmentWrite,
     at: OffsetDateTime,
 ) -> DomainResult<Assignment> {
-        let backend = txn.get_database_backend();
-        // Drawing the number is the transaction's first write: on SQLite it takes the write
-        // lock at once; on PostgreSQL the counter row stays locked until commit. Either way
-        // the numbers are handed out in commit order, and a rollback returns the number.
-        let counter = statement_on(
-            backend,
-            "INSERT INTO assignment_code_counters (year, last_number) VALUES (?, 1) \
+    let backend = txn.get_database_backend();
+    // Drawing the number is the transaction's first write: on SQLite it takes the write
+    // lock at once; on PostgreSQL the counter row stays locked until commit. Either way
+    // the numbers are handed out in commit order, and a rollback returns the number.
+    let counter = statement_on(
+        backend,
+        "INSERT INTO assignment_code_counters (year, last_number) VALUES (?, 1) \
              ON CONFLICT (year) DO UPDATE SET last_number = assignment_code_counters.last_number + 1 \
              RETURNING last_number",
-            vec![series.year.into()],
-        );
-        let number: i64 = txn
-            .query_one_raw(counter)
-            .await
-            .map_err(unexpected)?
-            .ok_or_else(|| DomainError::unexpected("code counter returned nothing"))?
-            .try_get("", "last_number")
-            .map_err(unexpected)?;
-        let code = AssignmentCode::new(
-            &series.prefix,
-            series.year,
-            u64::try_from(number).unwrap_or(0),
-        )
-        .map_err(DomainError::unexpected)?
-        .to_string();
-        let mut row = assignments::ActiveModel {
-            assignment_code: Set(code.clone()),
-            code_year: Set(series.year),
-            code_number: Set(number),
-            created_by_user_id: Set(created_by.0),
-            created_at: Set(stored_time_on(backend, at)),
-            deleted_at: Set(None),
-            deleted_by_user_id: Set(None),
-            row_version: Set(1),
-            ..Default::default()
-        };
-        apply(backend, &mut row, &write.fields, at);
-        let saved = row.insert(txn).await.map_err(write_error)?;
-        write_children(txn, true, saved.id, &code, created_by, write, at)
-            .await
-            .map_err(write_error)?;
-        to_assignment(
-            saved,
-            write.fields.additional_assignees.clone(),
-            write.fields.floors.clone(),
-        )
-    }
+        vec![series.year.into()],
+    );
+    let number: i64 = txn
+        .query_one_raw(counter)
+        .await
+        .map_err(unexpected)?
+        .ok_or_else(|| DomainError::unexpected("code counter returned nothing"))?
+        .try_get("", "last_number")
+        .map_err(unexpected)?;
+    let code = AssignmentCode::new(
+        &series.prefix,
+        series.year,
+        u64::try_from(number).unwrap_or(0),
+    )
+    .map_err(DomainError::unexpected)?
+    .to_string();
+    let mut row = assignments::ActiveModel {
+        assignment_code: Set(code.clone()),
+        code_year: Set(series.year),
+        code_number: Set(number),
+        created_by_user_id: Set(created_by.0),
+        created_at: Set(stored_time_on(backend, at)),
+        deleted_at: Set(None),
+        deleted_by_user_id: Set(None),
+        row_version: Set(1),
+        ..Default::default()
+    };
+    apply(backend, &mut row, &write.fields, at);
+    let saved = row.insert(txn).await.map_err(write_error)?;
+    write_children(txn, true, saved.id, &code, created_by, write, at)
+        .await
+        .map_err(write_error)?;
+    to_assignment(
+        saved,
+        write.fields.additional_assignees.clone(),
+        write.fields.floors.clone(),
+    )
+}
 
 /// [`zenops_domain::assignment::AssignmentStore::update`] inside `txn`.
 pub(crate) async fn update_in(
@@ -804,47 +804,47 @@ pub(crate) async fn update_in(
     write: &AssignmentWrite,
     at: OffsetDateTime,
 ) -> DomainResult<Assignment> {
-        let backend = txn.get_database_backend();
-        let mut row = <assignments::ActiveModel as Default>::default();
-        apply(backend, &mut row, &write.fields, at);
-        row.row_version = Set(version + 1);
-        let updated = assignments::Entity::update_many()
-            .set(row)
-            .filter(A::Id.eq(id))
-            .filter(A::RowVersion.eq(version))
-            .filter(A::DeletedAt.is_null())
-            .exec(txn)
-            .await
-            .map_err(write_error)?;
-        if updated.rows_affected == 0 {
-            return Err(DomainError::conflict(
-                "stale",
-                "The assignment was changed by someone else meanwhile; reload it and try again",
-            ));
-        }
-        let saved = assignments::Entity::find_by_id(id)
-            .one(txn)
-            .await
-            .map_err(unexpected)?
-            .ok_or(DomainError::NotFound("Assignment"))?;
-        let created_by = UserId(saved.created_by_user_id);
-        write_children(
-            txn,
-            false,
-            id,
-            &saved.assignment_code,
-            created_by,
-            write,
-            at,
-        )
+    let backend = txn.get_database_backend();
+    let mut row = <assignments::ActiveModel as Default>::default();
+    apply(backend, &mut row, &write.fields, at);
+    row.row_version = Set(version + 1);
+    let updated = assignments::Entity::update_many()
+        .set(row)
+        .filter(A::Id.eq(id))
+        .filter(A::RowVersion.eq(version))
+        .filter(A::DeletedAt.is_null())
+        .exec(txn)
         .await
         .map_err(write_error)?;
-        to_assignment(
-            saved,
-            write.fields.additional_assignees.clone(),
-            write.fields.floors.clone(),
-        )
+    if updated.rows_affected == 0 {
+        return Err(DomainError::conflict(
+            "stale",
+            "The assignment was changed by someone else meanwhile; reload it and try again",
+        ));
     }
+    let saved = assignments::Entity::find_by_id(id)
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .ok_or(DomainError::NotFound("Assignment"))?;
+    let created_by = UserId(saved.created_by_user_id);
+    write_children(
+        txn,
+        false,
+        id,
+        &saved.assignment_code,
+        created_by,
+        write,
+        at,
+    )
+    .await
+    .map_err(write_error)?;
+    to_assignment(
+        saved,
+        write.fields.additional_assignees.clone(),
+        write.fields.floors.clone(),
+    )
+}
 
 /// [`zenops_domain::assignment::AssignmentStore::delete`] inside `txn`.
 pub(crate) async fn delete_in(
@@ -854,29 +854,28 @@ pub(crate) async fn delete_in(
     by: UserId,
     at: OffsetDateTime,
 ) -> DomainResult<()> {
-        let backend = txn.get_database_backend();
-        let deleted = assignments::Entity::update_many()
-            .col_expr(A::DeletedAt, Expr::value(stored_time_on(backend, at)))
-            .col_expr(A::DeletedByUserId, Expr::value(by.0))
-            .col_expr(A::UpdatedAt, Expr::value(stored_time_on(backend, at)))
-            .col_expr(A::RowVersion, Expr::value(version + 1))
-            .filter(A::Id.eq(id))
-            .filter(A::RowVersion.eq(version))
-            .filter(A::DeletedAt.is_null())
-            .exec(txn)
-            .await
-            .map_err(unexpected)?;
-        if deleted.rows_affected == 0 {
-            return Err(DomainError::conflict(
-                "stale",
-                "The assignment was changed by someone else meanwhile; reload it and try again",
-            ));
-        }
-        calendar_events::Entity::delete_many()
-            .filter(calendar_events::Column::AssignmentId.eq(id))
-            .exec(txn)
-            .await
-            .map_err(unexpected)?;
-        Ok(())
+    let backend = txn.get_database_backend();
+    let deleted = assignments::Entity::update_many()
+        .col_expr(A::DeletedAt, Expr::value(stored_time_on(backend, at)))
+        .col_expr(A::DeletedByUserId, Expr::value(by.0))
+        .col_expr(A::UpdatedAt, Expr::value(stored_time_on(backend, at)))
+        .col_expr(A::RowVersion, Expr::value(version + 1))
+        .filter(A::Id.eq(id))
+        .filter(A::RowVersion.eq(version))
+        .filter(A::DeletedAt.is_null())
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    if deleted.rows_affected == 0 {
+        return Err(DomainError::conflict(
+            "stale",
+            "The assignment was changed by someone else meanwhile; reload it and try again",
+        ));
     }
-
+    calendar_events::Entity::delete_many()
+        .filter(calendar_events::Column::AssignmentId.eq(id))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}

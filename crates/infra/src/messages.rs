@@ -84,7 +84,6 @@ impl MessageRepository for SeaMessageRepository {
             .ok_or(DomainError::NotFound("Message"))?;
         to_message(row)
     }
-
 }
 
 /// [`zenops_domain::message::MessageStore::create`] inside `txn`.
@@ -97,22 +96,22 @@ pub(crate) async fn create_in(
     pinned: bool,
     at: OffsetDateTime,
 ) -> DomainResult<Message> {
-        let backend = txn.get_database_backend();
-        let saved = assignment_messages::ActiveModel {
-            assignment_id: Set(assignment_id),
-            sender_user_id: Set(sender.0),
-            message: Set(text.to_owned()),
-            mentions: Set(mentions_json(mentions)),
-            pinned: Set(pinned),
-            created_at: Set(stored_time_on(backend, at)),
-            updated_at: Set(stored_time_on(backend, at)),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await
-        .map_err(write_error)?;
-        to_message(saved)
+    let backend = txn.get_database_backend();
+    let saved = assignment_messages::ActiveModel {
+        assignment_id: Set(assignment_id),
+        sender_user_id: Set(sender.0),
+        message: Set(text.to_owned()),
+        mentions: Set(mentions_json(mentions)),
+        pinned: Set(pinned),
+        created_at: Set(stored_time_on(backend, at)),
+        updated_at: Set(stored_time_on(backend, at)),
+        ..Default::default()
     }
+    .insert(txn)
+    .await
+    .map_err(write_error)?;
+    to_message(saved)
+}
 
 /// [`zenops_domain::message::MessageStore::set_pinned`] inside `txn`.
 pub(crate) async fn set_pinned_in(
@@ -121,34 +120,34 @@ pub(crate) async fn set_pinned_in(
     pinned: bool,
     at: OffsetDateTime,
 ) -> DomainResult<Message> {
-        let backend = txn.get_database_backend();
-        let updated = assignment_messages::Entity::update_many()
-            .col_expr(M::Pinned, Expr::value(pinned))
-            .col_expr(M::UpdatedAt, Expr::value(stored_time_on(backend, at)))
-            .filter(M::Id.eq(message_id))
-            .exec(txn)
-            .await
-            .map_err(unexpected)?;
-        if updated.rows_affected == 0 {
-            return Err(DomainError::NotFound("Message"));
-        }
-        let saved = assignment_messages::Entity::find_by_id(message_id)
-            .one(txn)
-            .await
-            .map_err(unexpected)?
-            .ok_or(DomainError::NotFound("Message"))?;
-        to_message(saved)
+    let backend = txn.get_database_backend();
+    let updated = assignment_messages::Entity::update_many()
+        .col_expr(M::Pinned, Expr::value(pinned))
+        .col_expr(M::UpdatedAt, Expr::value(stored_time_on(backend, at)))
+        .filter(M::Id.eq(message_id))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    if updated.rows_affected == 0 {
+        return Err(DomainError::NotFound("Message"));
     }
+    let saved = assignment_messages::Entity::find_by_id(message_id)
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .ok_or(DomainError::NotFound("Message"))?;
+    to_message(saved)
+}
 
 /// [`zenops_domain::message::MessageStore::delete`] inside `txn`.
 pub(crate) async fn delete_in(txn: &DatabaseTransaction, message_id: i64) -> DomainResult<()> {
-        let deleted = assignment_messages::Entity::delete_many()
-            .filter(M::Id.eq(message_id))
-            .exec(txn)
-            .await
-            .map_err(unexpected)?;
-        if deleted.rows_affected == 0 {
-            return Err(DomainError::NotFound("Message"));
-        }
-        Ok(())
+    let deleted = assignment_messages::Entity::delete_many()
+        .filter(M::Id.eq(message_id))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    if deleted.rows_affected == 0 {
+        return Err(DomainError::NotFound("Message"));
     }
+    Ok(())
+}

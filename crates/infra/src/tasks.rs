@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, JoinType, Order,
-    QueryFilter, QueryOrder, QuerySelect, Set, ConnectionTrait, DatabaseTransaction, DbBackend,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ExprTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use zenops_domain::assignment::AssignmentScope;
@@ -206,17 +206,17 @@ pub(crate) async fn create_in(
     fields: &TaskFields,
     at: OffsetDateTime,
 ) -> DomainResult<Task> {
-        let backend = txn.get_database_backend();
-        let mut row = assignment_tasks::ActiveModel {
-            assignment_id: Set(assignment_id),
-            created_by_user_id: Set(created_by.0),
-            created_at: Set(stored_time_on(backend, at)),
-            ..Default::default()
-        };
-        apply(backend, &mut row, fields, at);
-        let saved = row.insert(txn).await.map_err(write_error)?;
-        to_task(saved)
-    }
+    let backend = txn.get_database_backend();
+    let mut row = assignment_tasks::ActiveModel {
+        assignment_id: Set(assignment_id),
+        created_by_user_id: Set(created_by.0),
+        created_at: Set(stored_time_on(backend, at)),
+        ..Default::default()
+    };
+    apply(backend, &mut row, fields, at);
+    let saved = row.insert(txn).await.map_err(write_error)?;
+    to_task(saved)
+}
 
 /// [`zenops_domain::task::TaskStore::update`] inside `txn`.
 pub(crate) async fn update_in(
@@ -225,36 +225,35 @@ pub(crate) async fn update_in(
     fields: &TaskFields,
     at: OffsetDateTime,
 ) -> DomainResult<Task> {
-        let backend = txn.get_database_backend();
-        let mut row = <assignment_tasks::ActiveModel as Default>::default();
-        apply(backend, &mut row, fields, at);
-        let updated = assignment_tasks::Entity::update_many()
-            .set(row)
-            .filter(T::Id.eq(task_id))
-            .exec(txn)
-            .await
-            .map_err(write_error)?;
-        if updated.rows_affected == 0 {
-            return Err(DomainError::NotFound("Task"));
-        }
-        let saved = assignment_tasks::Entity::find_by_id(task_id)
-            .one(txn)
-            .await
-            .map_err(unexpected)?
-            .ok_or(DomainError::NotFound("Task"))?;
-        to_task(saved)
+    let backend = txn.get_database_backend();
+    let mut row = <assignment_tasks::ActiveModel as Default>::default();
+    apply(backend, &mut row, fields, at);
+    let updated = assignment_tasks::Entity::update_many()
+        .set(row)
+        .filter(T::Id.eq(task_id))
+        .exec(txn)
+        .await
+        .map_err(write_error)?;
+    if updated.rows_affected == 0 {
+        return Err(DomainError::NotFound("Task"));
     }
+    let saved = assignment_tasks::Entity::find_by_id(task_id)
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .ok_or(DomainError::NotFound("Task"))?;
+    to_task(saved)
+}
 
 /// [`zenops_domain::task::TaskStore::delete`] inside `txn`.
 pub(crate) async fn delete_in(txn: &DatabaseTransaction, task_id: i64) -> DomainResult<()> {
-        let deleted = assignment_tasks::Entity::delete_many()
-            .filter(T::Id.eq(task_id))
-            .exec(txn)
-            .await
-            .map_err(unexpected)?;
-        if deleted.rows_affected == 0 {
-            return Err(DomainError::NotFound("Task"));
-        }
-        Ok(())
+    let deleted = assignment_tasks::Entity::delete_many()
+        .filter(T::Id.eq(task_id))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    if deleted.rows_affected == 0 {
+        return Err(DomainError::NotFound("Task"));
     }
-
+    Ok(())
+}

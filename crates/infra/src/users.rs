@@ -100,15 +100,15 @@ pub(crate) fn apply_profile(row: &mut users::ActiveModel, profile: &UserProfile)
 }
 
 async fn active_admins(txn: &DatabaseTransaction, lock: bool) -> DomainResult<u64> {
-        let mut query = users::Entity::find()
-            .filter(users::Column::IsActive.eq(true))
-            .filter(has_role(Role::Admin));
-        if lock {
-            // Serialises concurrent demotions: the second waits and then sees the first.
-            query = query.lock_exclusive();
-            let locked = query.all(txn).await.map_err(unexpected)?;
-            return Ok(locked.len() as u64);
-        }
+    let mut query = users::Entity::find()
+        .filter(users::Column::IsActive.eq(true))
+        .filter(has_role(Role::Admin));
+    if lock {
+        // Serialises concurrent demotions: the second waits and then sees the first.
+        query = query.lock_exclusive();
+        let locked = query.all(txn).await.map_err(unexpected)?;
+        return Ok(locked.len() as u64);
+    }
     query.count(txn).await.map_err(unexpected)
 }
 
@@ -213,7 +213,10 @@ pub(crate) async fn require_new_password_in(
     let written = users::Entity::update_many()
         .col_expr(users::Column::PasswordChangeRequired, Expr::value(true))
         .col_expr(users::Column::SessionGeneration, generation)
-        .col_expr(users::Column::SessionKeptId, Expr::value(Option::<String>::None))
+        .col_expr(
+            users::Column::SessionKeptId,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(
             users::Column::UpdatedAt,
             Expr::value(stored_time_on(backend, at)),

@@ -135,7 +135,8 @@ impl ApprovalRequestInput {
                 ));
             }
         };
-        let bad = |key: &str, what: &str| ApiError::BadRequest(format!("payload_json.{key}: {what}"));
+        let bad =
+            |key: &str, what: &str| ApiError::BadRequest(format!("payload_json.{key}: {what}"));
         for (key, value) in payload {
             match key.as_str() {
                 "assigned_to_user_id" => {
@@ -156,8 +157,9 @@ impl ApprovalRequestInput {
                     draft.assignee_user_ids = Some(ids);
                 }
                 "override_on_leave" => {
-                    draft.override_on_leave =
-                        value.as_bool().ok_or_else(|| bad(&key, "must be true or false"))?;
+                    draft.override_on_leave = value
+                        .as_bool()
+                        .ok_or_else(|| bad(&key, "must be true or false"))?;
                 }
                 "fees" => {
                     draft.fees = Some(match value {

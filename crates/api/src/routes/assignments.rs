@@ -223,10 +223,7 @@ impl AssignmentRead {
 }
 
 /// Pending approvals of each assignment on a page.
-async fn pending_counts(
-    state: &AppState,
-    rows: &[AssignmentView],
-) -> ApiResult<HashMap<i64, u64>> {
+async fn pending_counts(state: &AppState, rows: &[AssignmentView]) -> ApiResult<HashMap<i64, u64>> {
     let ids: Vec<i64> = rows.iter().map(|v| v.assignment.id).collect();
     Ok(state.approvals.pending_by_assignment(&ids).await?)
 }
@@ -668,7 +665,9 @@ async fn list(
     let (query, page) = query.query(caller.actor.user_id)?;
     let rows = state.assignments.list(&caller.actor, &query, page).await?;
     let pending = pending_counts(&state, &rows.items).await?;
-    Ok(listing(rows.map(|v| AssignmentRead::new(&v).pending(&pending))))
+    Ok(listing(
+        rows.map(|v| AssignmentRead::new(&v).pending(&pending)),
+    ))
 }
 
 /// The same list with each assignment's due time and SLA state.

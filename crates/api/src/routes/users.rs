@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use zenops_domain::page::Page;
 use zenops_domain::approval::PasswordResetOutcome;
+use zenops_domain::page::Page;
 use zenops_domain::user::{NewUser, USER_LIST_CAP, User, UserChanges, UserFilter, UserId};
 
 use crate::dto::{IdPath, UserRead, listing, nullable, timestamp};

@@ -394,7 +394,10 @@ async fn field_valuers_see_only_their_own_work_and_no_money() {
         202,
     )
     .await;
-    assert_eq!(asked["approvals_requested"][0]["action_type"], "FEE_OVERRIDE");
+    assert_eq!(
+        asked["approvals_requested"][0]["action_type"],
+        "FEE_OVERRIDE"
+    );
     assert_ne!(asked["fees"], "1.00", "{asked}");
     let kept = expect(
         app.get(&format!("/api/assignments/{mine}"), &finance).await,

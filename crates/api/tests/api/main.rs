@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod approvals;
 mod assignments;
 mod auth;
 mod edge;

@@ -19,8 +19,6 @@ pub enum Needs {
     Capability(Capability),
     /// Row access to the fixture assignment: view-all roles; everyone else gets 404.
     Row,
-    /// Row access and the capability (others with row access get 403).
-    RowAnd(Capability),
     /// Row access; with the capability the allowed status, without it this one (a
     /// request for approval instead of the change).
     RowElse(Capability, u16),
@@ -476,14 +474,12 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
         (Needs::SignedIn, Some(_)) => case.allowed,
         (Needs::Capability(cap), Some(role)) if cap.granted_to(role) => case.allowed,
         (Needs::Capability(_), Some(_)) => 403,
-        (Needs::Row | Needs::RowAnd(_) | Needs::RowElse(..), Some(role))
+        (Needs::Row | Needs::RowElse(..), Some(role))
             if !Capability::ViewAllAssignments.granted_to(role) =>
         {
             404
         }
         (Needs::Row, Some(_)) => case.allowed,
-        (Needs::RowAnd(cap), Some(role)) if cap.granted_to(role) => case.allowed,
-        (Needs::RowAnd(_), Some(_)) => 403,
         (Needs::RowElse(cap, _), Some(role)) if cap.granted_to(role) => case.allowed,
         (Needs::RowElse(_, otherwise), Some(_)) => otherwise,
     }

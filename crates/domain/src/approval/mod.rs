@@ -18,8 +18,8 @@ use crate::user::UserId;
 
 mod service;
 pub use service::{
-    ApprovalService, COMMENT_MAX_CHARS, AssignmentDeleteOutcome, AssignmentUpdateOutcome, InvoiceLedger,
-    NoInvoices, PasswordResetOutcome, RequestDraft, TEMPLATES, Template,
+    ApprovalService, AssignmentDeleteOutcome, AssignmentUpdateOutcome, COMMENT_MAX_CHARS,
+    InvoiceLedger, NoInvoices, PasswordResetOutcome, RequestDraft, TEMPLATES, Template,
 };
 
 /// At most this many approvals in one list.
@@ -151,7 +151,10 @@ pub fn fits(entity: EntityType, action: ActionType) -> bool {
                 | PaymentFollowup
                 | Exception
         ),
-        EntityType::Invoice => matches!(action, MarkPaid | InvoiceUpdate | PaymentFollowup | Exception),
+        EntityType::Invoice => matches!(
+            action,
+            MarkPaid | InvoiceUpdate | PaymentFollowup | Exception
+        ),
         EntityType::User => matches!(action, ResetPassword | ChangeRole | Exception),
         EntityType::Leave => false,
     }
@@ -361,16 +364,16 @@ impl Approval {
         Ok(())
     }
 
-    /// Whether the actor may see it at all: its requester, its approver, whoever may
-    /// decide it, and (for an assignment's approvals) whoever may see the assignment,
-    /// which callers check themselves.
+    /// Whether the actor may see it at all: its requester, its approver, and those who
+    /// process approvals (`approve_actions`, so that a decider of the wrong kind is told
+    /// so); for an assignment's approvals also whoever may see the assignment, which
+    /// callers check themselves.
     pub fn visible_to(&self, actor: &Actor) -> bool {
         let r = &self.0;
         r.requester == actor.user_id
             || r.approver == Some(actor.user_id)
             || r.decided_by == Some(actor.user_id)
-            || actor.has_role(Role::Admin)
-            || (r.approver.is_none() && may_decide(actor, r.entity.entity_type, self.action_type()))
+            || actor.can(Capability::ApproveActions)
     }
 
     fn still_pending(&self) -> DomainResult<()> {
@@ -378,11 +381,14 @@ impl Approval {
             ApprovalStatus::Pending => Ok(()),
             ApprovalStatus::Cancelled => Err(DomainError::conflict(
                 "already_decided",
-                "This request was withdrawn by its requester",
+                "This request is no longer pending: its requester withdrew it",
             )),
             done => Err(DomainError::conflict(
                 "already_decided",
-                format!("This request was already {}", done.as_str().to_lowercase()),
+                format!(
+                    "This request is no longer pending: it was {}",
+                    done.as_str().to_lowercase()
+                ),
             )),
         }
     }

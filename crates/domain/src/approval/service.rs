@@ -412,9 +412,10 @@ impl ApprovalService {
     /// `POST /api/approvals/request`.
     pub async fn request(&self, actor: &Actor, draft: RequestDraft) -> DomainResult<Approval> {
         let request = self.parse(actor, draft).await?;
-        self.submit(vec![request]).await?.pop().ok_or_else(|| {
-            DomainError::unexpected("a submitted request came back empty")
-        })
+        self.submit(vec![request])
+            .await?
+            .pop()
+            .ok_or_else(|| DomainError::unexpected("a submitted request came back empty"))
     }
 
     /// Parses and checks a draft into a request: the pairing, the entity (which must exist
@@ -458,7 +459,10 @@ impl ApprovalService {
             EntityType::Assignment => {
                 let assignment = self.assignments.load(actor, entity_id).await?;
                 if d.assignment_id.is_some_and(|id| id != assignment.id) {
-                    e.add("assignment_id", "must be the entity_id of an ASSIGNMENT request");
+                    e.add(
+                        "assignment_id",
+                        "must be the entity_id of an ASSIGNMENT request",
+                    );
                 }
                 let action = match action_type {
                     ActionType::DeleteAssignment => Some(ApprovalAction::DeleteAssignment),
@@ -641,7 +645,14 @@ impl ApprovalService {
                 skip: 0,
                 limit: crate::user::USER_LIST_CAP,
             };
-            if self.people.list(&filter, page).await?.items.iter().any(can_decide) {
+            if self
+                .people
+                .list(&filter, page)
+                .await?
+                .items
+                .iter()
+                .any(can_decide)
+            {
                 return Ok(());
             }
         }
@@ -680,7 +691,10 @@ impl ApprovalService {
         let decision = approval.decide(actor, Verdict::Approve, comment, self.clock.now())?;
         // Checked by the owning service, from what it reads now, before anything is
         // written: the write below refuses if the target changed since.
-        let effect = self.plan_effect(actor, &approval).await?;
+        let effect = match self.plan_effect(actor, &approval).await {
+            Ok(effect) => effect,
+            Err(err) => return Err(self.decided_meanwhile(id).await?.unwrap_or(err)),
+        };
         let mut tx = self.work.begin().await?;
         let ruling = Ruling {
             decision,
@@ -693,6 +707,21 @@ impl ApprovalService {
         effect.write(&mut *tx, approval.id()).await?;
         tx.commit().await?;
         Ok(decided)
+    }
+
+    /// When a check failed because a concurrent decision already applied the action (the
+    /// assignment it deleted is gone), that decision is the answer, not the check.
+    async fn decided_meanwhile(&self, id: ApprovalId) -> DomainResult<Option<DomainError>> {
+        let now = self.repo.get(id).await?;
+        Ok((now.status() != ApprovalStatus::Pending).then(|| {
+            DomainError::conflict(
+                "already_decided",
+                format!(
+                    "This request is no longer pending: it was {} meanwhile",
+                    now.status().as_str().to_lowercase()
+                ),
+            )
+        }))
     }
 
     pub async fn reject(
@@ -732,12 +761,7 @@ impl ApprovalService {
         Ok(match approval.action() {
             ApprovalAction::DeleteAssignment => Effect::Delete(
                 self.assignments
-                    .plan_delete(
-                        approver,
-                        target,
-                        r.reason.as_deref(),
-                        Cause::Approval(r.id),
-                    )
+                    .plan_delete(approver, target, r.reason.as_deref(), Cause::Approval(r.id))
                     .await?,
             ),
             ApprovalAction::Reassign {
@@ -836,8 +860,7 @@ impl ApprovalService {
                     draft.assigned_to_user_id,
                     draft.assignee_user_ids.as_deref(),
                 );
-                if to != current.fields.assigned_to
-                    || others != current.fields.additional_assignees
+                if to != current.fields.assigned_to || others != current.fields.additional_assignees
                 {
                     let mut listed: Vec<i64> = to.iter().map(|u| u.0).collect();
                     listed.extend(others.iter().map(|u| u.0));

@@ -660,18 +660,18 @@ impl AssignmentService {
             current.and_then(|c| c.report_due_at),
         );
 
-        let listed_count = d
-            .assignee_user_ids
-            .as_ref()
-            .map_or(0, |list| list.len());
+        let listed_count = d.assignee_user_ids.as_ref().map_or(0, |list| list.len());
         if listed_count > MAX_ASSIGNEES {
             e.add(
                 "assignee_user_ids",
                 format!("at most {MAX_ASSIGNEES} people"),
             );
         }
-        let (assigned_to, additional_assignees) =
-            people_after(current, d.assigned_to_user_id, d.assignee_user_ids.as_deref());
+        let (assigned_to, additional_assignees) = people_after(
+            current,
+            d.assigned_to_user_id,
+            d.assignee_user_ids.as_deref(),
+        );
 
         // Case rules: bank work names a bank and its branch; other work a client.
         if case_type == Some(CaseType::Bank) {

@@ -6,18 +6,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use time::Duration;
 
-use crate::activity::ActivityDraft;
 use crate::access::{Actor, Capabilities, Capability, CapabilityOverrides, Role, Roles};
+use crate::activity::ActivityDraft;
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::page::{Page, Paged};
 use crate::sla::FirmZone;
 use crate::text;
-use crate::work::{Change, Transaction};
 use crate::user::{
     Email, LOGIN_ACTIVITY_DAYS, LoginActivity, NewPassword, PasswordHasher, SessionsAfter, User,
     UserFilter, UserId, UserProfile, UserRepository,
 };
+use crate::work::{Change, Transaction};
 
 /// Input for a new user, as received; [`UserService::create`] parses it.
 #[derive(Debug, Clone, Default)]
