@@ -354,8 +354,9 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
     Ok(())
 }
 
-/// A dozen assignments across every status, with tasks and messages, written through the
-/// domain services so that codes, events and the trail are as real work would leave them.
+/// A dozen assignments across every status, with tasks and messages, and a few approval
+/// requests (pending, approved, rejected), written through the domain services so that
+/// codes, events and the trail are as real work would leave them.
 /// Only into a database that has no assignments yet; returns whether it wrote anything.
 pub async fn seed_demo_work(
     adapters: &crate::Adapters,
@@ -406,6 +407,7 @@ pub async fn seed_demo_work(
         user("field@zenops.local")?,
         user("assistant@zenops.local")?,
     );
+    let (hr, employee) = (user("hr@zenops.local")?, user("employee@zenops.local")?);
     let (admin_actor, ops_actor) = (actor_of(&admin), actor_of(&ops));
     let leave = Arc::new(NoLeave);
     let assignments = AssignmentService::new(
@@ -451,6 +453,8 @@ pub async fn seed_demo_work(
         i64,
         i64,
     );
+    // Each assignment made: its id, primary assignee and last status step.
+    let mut made: Vec<(i64, Option<zenops_domain::user::UserId>, Option<&str>)> = Vec::new();
     let rows: Vec<Row<'_>> = vec![
         (
             "BANK",
@@ -678,6 +682,7 @@ pub async fn seed_demo_work(
         };
         let created = assignments.create(&admin_actor, draft).await?;
         let id = created.assignment.id;
+        made.push((id, primary.map(|p| p.id), path.last().copied()));
         for step in path {
             let change = AssignmentDraft {
                 status: Some((*step).to_owned()),
@@ -718,5 +723,117 @@ pub async fn seed_demo_work(
             .post(&ops_actor, id, &text, Vec::new(), n % 3 == 0)
             .await?;
     }
+    seed_demo_approvals(
+        adapters,
+        &assignments,
+        &made,
+        [&admin, &ops, &hr, &assistant, &field, &employee],
+    )
+    .await?;
     Ok(true)
+}
+
+/// Requests of several kinds: three pending (a delete, a final review, a fee for FINANCE),
+/// one approved and one rejected.
+async fn seed_demo_approvals(
+    adapters: &crate::Adapters,
+    assignments: &zenops_domain::assignment::AssignmentService,
+    made: &[(i64, Option<zenops_domain::user::UserId>, Option<&str>)],
+    [admin, ops, hr, assistant, field, employee]: [&zenops_domain::user::User; 6],
+) -> DomainResult<()> {
+    use std::sync::Arc;
+
+    use zenops_domain::Actor;
+    use zenops_domain::approval::{ApprovalService, NoInvoices, RequestDraft};
+    use zenops_domain::user::UserService;
+
+    let actor =
+        |u: &zenops_domain::user::User| Actor::new(u.id, u.roles.clone(), &u.capability_overrides);
+    let engine = ApprovalService::new(
+        adapters.approvals.clone(),
+        adapters.work.clone(),
+        assignments.clone(),
+        UserService::new(
+            adapters.users.clone(),
+            adapters.hasher.clone(),
+            adapters.clock.clone(),
+            assignments.zone().clone(),
+        ),
+        adapters.users.clone(),
+        Arc::new(NoInvoices),
+        adapters.clock.clone(),
+    );
+    // Open work of a person (the first found), for requests they may make.
+    let open_work_of = |who: &zenops_domain::user::User| {
+        made.iter()
+            .find(|(_, primary, last)| {
+                *primary == Some(who.id) && !matches!(last, Some("CANCELLED" | "COMPLETED"))
+            })
+            .map(|(id, _, _)| *id)
+            .ok_or_else(|| DomainError::unexpected(format!("no demo work for {}", who.email)))
+    };
+    let about = |id: i64, action: &str, reason: &str| RequestDraft {
+        entity_type: "ASSIGNMENT".to_owned(),
+        entity_id: id,
+        action_type: action.to_owned(),
+        reason: Some(reason.to_owned()),
+        assignment_id: Some(id),
+        ..RequestDraft::default()
+    };
+    let (assistant_work, field_work) = (open_work_of(assistant)?, open_work_of(field)?);
+    let (admin, ops, hr, assistant, field) = (
+        actor(admin),
+        actor(ops),
+        actor(hr),
+        actor(assistant),
+        actor(field),
+    );
+
+    engine
+        .delete_assignment(
+            &assistant,
+            assistant_work,
+            Some("Opened twice by the branch"),
+        )
+        .await?;
+    engine
+        .request(
+            &field,
+            about(field_work, "FINAL_REVIEW", "Report ready for review"),
+        )
+        .await?;
+    let mut fee = about(field_work, "FEE_OVERRIDE", "The bank agreed a higher fee");
+    fee.fees = Some(Some("5750.00".to_owned()));
+    engine.request(&ops, fee).await?;
+
+    let docs = engine
+        .request(
+            &assistant,
+            about(
+                assistant_work,
+                "DOC_REQUEST",
+                "Collect the sale deed from the client",
+            ),
+        )
+        .await?;
+    engine
+        .approve(&ops, docs.id(), Some("Go ahead; take the original too"))
+        .await?;
+    let promotion = engine
+        .request(
+            &hr,
+            RequestDraft {
+                entity_type: "USER".to_owned(),
+                entity_id: employee.id.0,
+                action_type: "CHANGE_ROLE".to_owned(),
+                reason: Some("Ready to do site visits".to_owned()),
+                role: Some("FIELD_VALUER".to_owned()),
+                ..RequestDraft::default()
+            },
+        )
+        .await?;
+    engine
+        .reject(&admin, promotion.id(), Some("After the probation review"))
+        .await?;
+    Ok(())
 }

@@ -651,3 +651,29 @@ async fn lists_filter_by_status_and_the_requester_may_withdraw() {
     assert_eq!(decided[0]["id"], second);
     assert_eq!(decided[0]["status"], "REJECTED");
 }
+
+#[tokio::test]
+async fn the_demo_firm_has_requests_pending_and_decided() {
+    let app = spawn_app_with(|s| {
+        s.seed_demo = true;
+        s.seed_demo_work = true;
+    })
+    .await;
+    let admin = app.login(ADMIN).await;
+    let all = expect(app.get("/api/approvals", &admin).await, 200).await;
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    for status in ["PENDING", "APPROVED", "REJECTED"] {
+        assert!(statuses.contains(&status), "{status}: {all}");
+    }
+    let ops = app.login(OPS).await;
+    let finance = app.login(FINANCE).await;
+    for token in [&ops, &finance] {
+        let count = expect(app.get("/api/approvals/inbox-count", token).await, 200).await;
+        assert!(count["pending"].as_u64().unwrap() >= 1, "{count}");
+    }
+}

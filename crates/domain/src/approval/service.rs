@@ -124,7 +124,7 @@ impl InvoiceLedger for NoInvoices {
 #[derive(Debug)]
 pub enum AssignmentDeleteOutcome {
     Deleted,
-    Requested(Approval),
+    Requested(Box<Approval>),
 }
 
 /// What a change to an assignment did: the assignment as it now is, and the requests
@@ -231,7 +231,7 @@ impl Change for Ruling {
 
 /// What approving a request changes, checked by the owning service.
 enum Effect {
-    Edit(AssignmentEdit),
+    Edit(Box<AssignmentEdit>),
     Delete(AssignmentDeletion),
     User(UserChange),
     Ledger(Box<dyn Change<Output = ()>>),
@@ -242,7 +242,7 @@ impl Effect {
     async fn write(&self, tx: &mut dyn Transaction, id: ApprovalId) -> DomainResult<()> {
         let cause = Cause::Approval(id);
         match self {
-            Self::Edit(edit) => work::write(tx, edit, cause).await.map(drop),
+            Self::Edit(edit) => work::write(tx, edit.as_ref(), cause).await.map(drop),
             Self::Delete(deletion) => work::write(tx, deletion, cause).await,
             Self::User(change) => work::write(tx, change, cause).await.map(drop),
             Self::Ledger(change) => work::write(tx, change.as_ref(), cause).await,
@@ -757,7 +757,12 @@ impl ApprovalService {
     async fn plan_effect(&self, approver: &Actor, approval: &Approval) -> DomainResult<Effect> {
         let r = approval.record();
         let target = r.entity.entity_id;
-        let edit = |draft: AssignmentDraft| self.assignments.plan_update(approver, target, draft);
+        let edit = async |draft: AssignmentDraft| {
+            self.assignments
+                .plan_update(approver, target, draft)
+                .await
+                .map(|edit| Effect::Edit(Box::new(edit)))
+        };
         Ok(match approval.action() {
             ApprovalAction::DeleteAssignment => Effect::Delete(
                 self.assignments
@@ -768,29 +773,29 @@ impl ApprovalService {
                 assigned_to,
                 additional,
                 override_on_leave,
-            } => Effect::Edit(
+            } => {
                 edit(AssignmentDraft {
                     assigned_to_user_id: Some(assigned_to.map(|u| u.0)),
                     assignee_user_ids: Some(additional.iter().map(|u| u.0).collect()),
                     override_on_leave: *override_on_leave,
                     ..AssignmentDraft::default()
                 })
-                .await?,
-            ),
-            ApprovalAction::FeeOverride { fees } => Effect::Edit(
+                .await?
+            }
+            ApprovalAction::FeeOverride { fees } => {
                 edit(AssignmentDraft {
                     fees: Some(fees.map(|f| f.to_string())),
                     ..AssignmentDraft::default()
                 })
-                .await?,
-            ),
-            ApprovalAction::CloseAssignment => Effect::Edit(
+                .await?
+            }
+            ApprovalAction::CloseAssignment => {
                 edit(AssignmentDraft {
                     status: Some(AssignmentStatus::Completed.as_str().to_owned()),
                     ..AssignmentDraft::default()
                 })
-                .await?,
-            ),
+                .await?
+            }
             ApprovalAction::MarkPaid => {
                 Effect::Ledger(self.invoices.plan_mark_paid(approver, target).await?)
             }
@@ -833,9 +838,9 @@ impl ApprovalService {
             reason: Some(reason.to_owned()),
             ..RequestDraft::default()
         };
-        Ok(AssignmentDeleteOutcome::Requested(
+        Ok(AssignmentDeleteOutcome::Requested(Box::new(
             self.request(actor, draft).await?,
-        ))
+        )))
     }
 
     /// `PATCH /api/assignments/{id}`: what the caller may change is changed; a change of
