@@ -31,7 +31,8 @@ impl SeaActivityRepository {
     }
 }
 
-fn payload_json(payload: &[(&'static str, PayloadValue)]) -> String {
+/// A payload as the JSON object stored in a text column.
+pub(crate) fn payload_json(payload: &[(&'static str, PayloadValue)]) -> String {
     let map: serde_json::Map<String, serde_json::Value> = payload
         .iter()
         .map(|(key, value)| {

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 use time::OffsetDateTime;
 use zenops_domain::access::Role;
 use zenops_domain::approval::{
@@ -20,6 +20,7 @@ use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
 use crate::Database;
+use crate::activities::payload_json;
 use crate::db::stored_time_on;
 use crate::entity::approvals;
 use crate::error::{Violation, unexpected, violation};
@@ -33,30 +34,6 @@ pub struct SeaApprovalRepository {
 impl SeaApprovalRepository {
     pub fn new(db: Database) -> Self {
         Self { db }
-    }
-}
-
-/// An action's parameters as the JSON stored beside its type.
-fn payload(action: &ApprovalAction) -> Json {
-    match action {
-        ApprovalAction::Reassign {
-            assigned_to,
-            additional,
-            override_on_leave,
-        } => json!({
-            "assigned_to_user_id": assigned_to.map(|u| u.0),
-            "assignee_user_ids": additional.iter().map(|u| u.0).collect::<Vec<_>>(),
-            "override_on_leave": override_on_leave,
-        }),
-        ApprovalAction::FeeOverride { fees } => {
-            json!({ "fees": fees.map(|f| f.to_string()) })
-        }
-        ApprovalAction::ChangeRole { role } => json!({ "role": role.as_str() }),
-        ApprovalAction::DeleteAssignment
-        | ApprovalAction::CloseAssignment
-        | ApprovalAction::MarkPaid
-        | ApprovalAction::ResetPassword
-        | ApprovalAction::Noted(_) => Json::Object(Map::new()),
     }
 }
 
@@ -262,7 +239,7 @@ pub(crate) async fn insert_in(
         approver_user_id: Set(request.approver.map(|u| u.0)),
         status: Set(ApprovalStatus::Pending.as_str().to_owned()),
         reason: Set(request.reason.clone()),
-        payload_json: Set(payload(&request.action).to_string()),
+        payload_json: Set(payload_json(&request.action.parameters())),
         decision_comment: Set(None),
         decided_at: Set(None),
         decided_by_user_id: Set(None),

@@ -796,6 +796,14 @@ pub(crate) async fn create_in(
     )
 }
 
+/// A versioned write that found the row moved on (or gone).
+fn stale() -> DomainError {
+    DomainError::conflict(
+        "stale",
+        "The assignment was changed by someone else meanwhile; reload it and try again",
+    )
+}
+
 /// [`zenops_domain::assignment::AssignmentStore::update`] inside `txn`.
 pub(crate) async fn update_in(
     txn: &DatabaseTransaction,
@@ -817,10 +825,7 @@ pub(crate) async fn update_in(
         .await
         .map_err(write_error)?;
     if updated.rows_affected == 0 {
-        return Err(DomainError::conflict(
-            "stale",
-            "The assignment was changed by someone else meanwhile; reload it and try again",
-        ));
+        return Err(stale());
     }
     let saved = assignments::Entity::find_by_id(id)
         .one(txn)
@@ -867,10 +872,7 @@ pub(crate) async fn delete_in(
         .await
         .map_err(unexpected)?;
     if deleted.rows_affected == 0 {
-        return Err(DomainError::conflict(
-            "stale",
-            "The assignment was changed by someone else meanwhile; reload it and try again",
-        ));
+        return Err(stale());
     }
     calendar_events::Entity::delete_many()
         .filter(calendar_events::Column::AssignmentId.eq(id))

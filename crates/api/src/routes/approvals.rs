@@ -2,12 +2,13 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::access::Actor;
-use zenops_domain::approval::{Approval, ApprovalAction, ApprovalId, RequestDraft, Template};
+use zenops_domain::activity::PayloadValue;
+use zenops_domain::approval::{Approval, ApprovalId, FEES, RequestDraft, Template};
 use zenops_domain::assignment::sees_money;
 
 use crate::dto::{IdPath, timestamp};
@@ -51,27 +52,27 @@ pub struct ApprovalRead {
     pub decided_at: Option<OffsetDateTime>,
 }
 
+fn json_of(value: PayloadValue) -> Json {
+    match value {
+        PayloadValue::Null => Json::Null,
+        PayloadValue::Bool(b) => b.into(),
+        PayloadValue::Int(n) => n.into(),
+        PayloadValue::Text(t) => t.into(),
+        PayloadValue::Ints(list) => list.into(),
+    }
+}
+
 impl ApprovalRead {
     pub fn new(approval: &Approval, viewer: &Actor) -> Self {
         let r = approval.record();
-        let payload = match &r.action {
-            ApprovalAction::Reassign {
-                assigned_to,
-                additional,
-                override_on_leave,
-            } => json!({
-                "assigned_to_user_id": assigned_to.map(|u| u.0),
-                "assignee_user_ids": additional.iter().map(|u| u.0).collect::<Vec<_>>(),
-                "override_on_leave": override_on_leave,
-            }),
-            ApprovalAction::FeeOverride { fees }
-                if sees_money(viewer) || r.requester == viewer.user_id =>
-            {
-                json!({ "fees": fees.map(|f| f.to_string()) })
-            }
-            ApprovalAction::ChangeRole { role } => json!({ "role": role.as_str() }),
-            _ => Json::Object(Map::new()),
-        };
+        let shows_money = sees_money(viewer) || r.requester == viewer.user_id;
+        let payload: Map<String, Json> = r
+            .action
+            .parameters()
+            .into_iter()
+            .filter(|(key, _)| *key != FEES || shows_money)
+            .map(|(key, value)| (key.to_owned(), json_of(value)))
+            .collect();
         Self {
             id: r.id.0,
             entity_type: r.entity.entity_type.as_str().to_owned(),
@@ -82,7 +83,7 @@ impl ApprovalRead {
             decided_by_user_id: r.decided_by.map(|u| u.0),
             status: r.status.as_str().to_owned(),
             reason: r.reason.clone(),
-            payload_json: payload,
+            payload_json: Json::Object(payload),
             decision_comment: r.decision_comment.clone(),
             assignment_id: r.assignment_id,
             created_at: r.created_at,

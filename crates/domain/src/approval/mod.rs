@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::access::{Actor, Capability, Role};
+use crate::activity::PayloadValue;
 use crate::error::{DomainError, DomainResult};
 use crate::money::Money;
 use crate::user::UserId;
@@ -194,6 +195,9 @@ pub fn decidable_kinds(actor: &Actor) -> Vec<(EntityType, ActionType)> {
     kinds
 }
 
+/// The name of the parameter that holds money: shown only to those who may see fees.
+pub const FEES: &str = "fees";
+
 /// The action a request asks for, with its parameters. Never a secret: a password reset
 /// carries no password (approving it makes the user choose a new one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +225,31 @@ pub enum ApprovalAction {
 }
 
 impl ApprovalAction {
+    /// The action's parameters, by name, as adapters store and show them.
+    pub fn parameters(&self) -> Vec<(&'static str, PayloadValue)> {
+        match self {
+            Self::Reassign {
+                assigned_to,
+                additional,
+                override_on_leave,
+            } => vec![
+                ("assigned_to_user_id", assigned_to.map(|u| u.0).into()),
+                (
+                    "assignee_user_ids",
+                    PayloadValue::Ints(additional.iter().map(|u| u.0).collect()),
+                ),
+                ("override_on_leave", (*override_on_leave).into()),
+            ],
+            Self::FeeOverride { fees } => vec![(FEES, fees.map(|f| f.to_string()).into())],
+            Self::ChangeRole { role } => vec![("role", role.as_str().into())],
+            Self::DeleteAssignment
+            | Self::CloseAssignment
+            | Self::MarkPaid
+            | Self::ResetPassword
+            | Self::Noted(_) => Vec::new(),
+        }
+    }
+
     pub fn action_type(&self) -> ActionType {
         match self {
             Self::DeleteAssignment => ActionType::DeleteAssignment,

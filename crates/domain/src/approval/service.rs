@@ -896,6 +896,13 @@ impl ApprovalService {
                 });
             }
         }
+        if wanted.is_empty() {
+            let assignment = self.assignments.update(actor, id, draft).await?;
+            return Ok(AssignmentUpdateOutcome {
+                assignment,
+                requested: Vec::new(),
+            });
+        }
         let edit = self.assignments.plan_update(actor, id, draft).await?;
         let mut requests = Vec::with_capacity(wanted.len());
         for request in wanted {

@@ -272,7 +272,11 @@ impl AssignmentService {
         draft: AssignmentDraft,
     ) -> DomainResult<AssignmentView> {
         let edit = self.plan_update(actor, id, draft).await?;
-        let updated = work::commit(self.work.as_ref(), &edit).await?;
+        let updated = if edit.changes_anything() {
+            work::commit(self.work.as_ref(), &edit).await?
+        } else {
+            edit.current.clone()
+        };
         Ok(self.view(actor, updated, edit.at))
     }
 
