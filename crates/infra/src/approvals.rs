@@ -37,6 +37,14 @@ impl SeaApprovalRepository {
     }
 }
 
+/// A list of user ids stored under `key`.
+fn users(json: &Json, key: &str) -> Vec<UserId> {
+    json.get(key)
+        .and_then(Json::as_array)
+        .map(|list| list.iter().filter_map(|v| v.as_i64().map(UserId)).collect())
+        .unwrap_or_default()
+}
+
 fn to_action(id: i64, action_type: ActionType, payload: &str) -> DomainResult<ApprovalAction> {
     let corrupt = || DomainError::unexpected(format!("approval {id}: stored payload is invalid"));
     let json: Json = serde_json::from_str(payload).map_err(|_| corrupt())?;
@@ -48,15 +56,13 @@ fn to_action(id: i64, action_type: ActionType, payload: &str) -> DomainResult<Ap
         ActionType::ResetPassword => ApprovalAction::ResetPassword,
         ActionType::Reassign => ApprovalAction::Reassign {
             assigned_to: json.get("assigned_to_user_id").and_then(user),
-            additional: json
-                .get("assignee_user_ids")
-                .and_then(Json::as_array)
-                .map(|list| list.iter().filter_map(user).collect())
-                .unwrap_or_default(),
+            additional: users(&json, "assignee_user_ids"),
             override_on_leave: json
                 .get("override_on_leave")
                 .and_then(Json::as_bool)
                 .unwrap_or(false),
+            was_assigned_to: json.get("previous_assigned_to_user_id").and_then(user),
+            was_additional: users(&json, "previous_assignee_user_ids"),
         },
         ActionType::FeeOverride => ApprovalAction::FeeOverride {
             fees: match json.get("fees") {
@@ -295,4 +301,25 @@ pub(crate) async fn decide_in(
         ));
     }
     to_approval(row)
+}
+
+/// [`zenops_domain::approval::ApprovalStore::cancel_pending_of_assignment`] inside `txn`.
+pub(crate) async fn cancel_pending_in(
+    txn: &DatabaseTransaction,
+    assignment_id: i64,
+    why: &str,
+    at: OffsetDateTime,
+) -> DomainResult<u64> {
+    let at = stored_time_on(txn.get_database_backend(), at);
+    let closed = approvals::Entity::update_many()
+        .col_expr(C::Status, Expr::value(ApprovalStatus::Cancelled.as_str()))
+        .col_expr(C::DecisionComment, Expr::value(why))
+        .col_expr(C::DecidedAt, Expr::value(at))
+        .col_expr(C::UpdatedAt, Expr::value(at))
+        .filter(C::AssignmentId.eq(assignment_id))
+        .filter(C::Status.eq(ApprovalStatus::Pending.as_str()))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    Ok(closed.rows_affected)
 }

@@ -4,8 +4,28 @@ use sea_orm::{DbErr, SqlErr};
 use zenops_domain::DomainError;
 
 /// A database failure the rules cannot explain; the API logs it once, with its request.
+/// A transaction the database gave up on because of other transactions (PostgreSQL
+/// broke a deadlock or a serialisation conflict; SQLite waited out its busy timeout) is
+/// not a fault but contention: a 409 `busy` that the caller may simply retry.
 pub(crate) fn unexpected(err: DbErr) -> DomainError {
+    if is_contention(&err) {
+        return DomainError::conflict(
+            "busy",
+            "The database was busy with a conflicting change; try again",
+        );
+    }
     DomainError::unexpected(err)
+}
+
+fn is_contention(err: &DbErr) -> bool {
+    let text = err.to_string();
+    [
+        "deadlock detected",
+        "could not serialize access",
+        "database is locked",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
 }
 
 /// A unique constraint, named as PostgreSQL reports it and as SQLite reports it

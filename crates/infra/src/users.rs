@@ -104,8 +104,14 @@ async fn active_admins(txn: &DatabaseTransaction, lock: bool) -> DomainResult<u6
         .filter(users::Column::IsActive.eq(true))
         .filter(has_role(Role::Admin));
     if lock {
-        // Serialises concurrent demotions: the second waits and then sees the first.
-        query = query.lock_exclusive();
+        // Serialises concurrent demotions: the second waits and then sees the first. In
+        // id order, so two lockers never hold each other's rows; and FOR NO KEY UPDATE,
+        // which (unlike FOR UPDATE) does not wait for the key-share locks that any
+        // transaction inserting a row that names an ADMIN (an approval's decider, an
+        // assignment's creator) holds on that ADMIN's row.
+        query = query
+            .order_by_asc(users::Column::Id)
+            .lock(sea_orm::sea_query::LockType::NoKeyUpdate);
         let locked = query.all(txn).await.map_err(unexpected)?;
         return Ok(locked.len() as u64);
     }

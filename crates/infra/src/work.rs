@@ -171,6 +171,15 @@ impl ApprovalStore for SeaTransaction {
     async fn decide(&mut self, decision: &Decision) -> DomainResult<Approval> {
         approvals::decide_in(&self.txn, decision).await
     }
+
+    async fn cancel_pending_of_assignment(
+        &mut self,
+        assignment_id: i64,
+        why: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<u64> {
+        approvals::cancel_pending_in(&self.txn, assignment_id, why, at).await
+    }
 }
 
 #[async_trait]

@@ -296,19 +296,26 @@ async fn a_reassignment_without_the_capability_is_requested_then_applied() {
 #[tokio::test]
 async fn a_fee_override_is_approved_by_money_roles_only() {
     let app = spawn_app().await;
+    let assistant = app.login(ASSISTANT).await;
     let ops = app.login(OPS).await;
     let finance = app.login(FINANCE).await;
-    let id = create(&app, &ops, &bank_case("Fee")).await["id"]
+    let id = create(&app, &assistant, &bank_case("Fee")).await["id"]
         .as_i64()
         .unwrap();
     let mut body = about(id, "FEE_OVERRIDE");
     body["payload_json"] = json!({"fees": "4500.50"});
-    let asked = request(&app, &ops, body).await;
+    let asked = request(&app, &assistant, body).await;
+    // The requester sees the fee they asked for.
     assert_eq!(asked["payload_json"]["fees"], "4500.50");
     let approval = asked["id"].as_i64().unwrap();
     // A supervisor decides assignment work, but not money.
-    let supervisor = app.login(OPS).await;
-    decide(&app, &supervisor, approval, "approve", 403).await;
+    let refused = decide(&app, &ops, approval, "approve", 403).await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("FINANCE"),
+        "{refused}"
+    );
+    let inbox = expect(app.get("/api/approvals/inbox", &ops).await, 200).await;
+    assert_eq!(inbox, json!([]));
     let inbox = expect(app.get("/api/approvals/inbox", &finance).await, 200).await;
     assert_eq!(inbox[0]["id"], approval);
     decide(&app, &finance, approval, "approve", 200).await;
@@ -675,5 +682,252 @@ async fn the_demo_firm_has_requests_pending_and_decided() {
     for token in [&ops, &finance] {
         let count = expect(app.get("/api/approvals/inbox-count", token).await, 200).await;
         assert!(count["pending"].as_u64().unwrap() >= 1, "{count}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_request_leaves_the_rest_of_the_change_unmade() {
+    let app = spawn_app().await;
+    let assistant = app.login(ASSISTANT).await;
+    let ops = app.login(OPS).await;
+    let id = create(&app, &assistant, &bank_case("Atomic")).await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/assignments/{id}");
+    // The reassignment names nobody who exists: the notes are not changed either.
+    expect(
+        app.patch(
+            &path,
+            &assistant,
+            &json!({"notes": "changed", "assigned_to_user_id": 999_999}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    // A fee that is no amount, likewise.
+    expect(
+        app.patch(&path, &ops, &json!({"notes": "changed", "fees": "lots"}))
+            .await,
+        422,
+    )
+    .await;
+    let after = expect(app.get(&path, &ops).await, 200).await;
+    assert_eq!(after["notes"], Value::Null);
+    assert_eq!(after["approvals_pending"], 0);
+    assert_eq!(
+        expect(app.get("/api/approvals", &ops).await, 200).await,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_reassignment_approved_after_the_people_changed_is_refused() {
+    let app = spawn_app().await;
+    let assistant = app.login(ASSISTANT).await;
+    let ops = app.login(OPS).await;
+    let field = app.user_id(&ops, FIELD).await;
+    let hr = app.user_id(&ops, HR).await;
+    let id = create(&app, &assistant, &bank_case("Moved")).await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/assignments/{id}");
+    let asked = expect(
+        app.patch(&path, &assistant, &json!({"assigned_to_user_id": field}))
+            .await,
+        202,
+    )
+    .await;
+    let approval = asked["approvals_requested"][0]["id"].as_i64().unwrap();
+    // Meanwhile a supervisor assigns someone else directly.
+    expect(
+        app.patch(&path, &ops, &json!({"assigned_to_user_id": hr}))
+            .await,
+        200,
+    )
+    .await;
+    let refused = decide(&app, &ops, approval, "approve", 409).await;
+    assert_eq!(refused["code"], "stale");
+    let still = expect(app.get(&path, &ops).await, 200).await;
+    assert_eq!(still["assigned_to_user_id"], hr);
+    let pending = expect(
+        app.get(&format!("/api/approvals/{approval}"), &ops).await,
+        200,
+    )
+    .await;
+    assert_eq!(pending["status"], "PENDING");
+}
+
+#[tokio::test]
+async fn deleting_work_cancels_the_requests_about_it() {
+    let app = spawn_app().await;
+    let assistant = app.login(ASSISTANT).await;
+    let admin = app.login(ADMIN).await;
+    let ops = app.login(OPS).await;
+    let id = create(&app, &assistant, &bank_case("Gone")).await["id"]
+        .as_i64()
+        .unwrap();
+    let review = request(&app, &assistant, about(id, "FINAL_REVIEW")).await["id"]
+        .as_i64()
+        .unwrap();
+    let delete = expect(
+        app.delete(&format!("/api/assignments/{id}"), &assistant)
+            .await,
+        202,
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    // Approving the delete closes the other request with it.
+    decide(&app, &ops, delete, "approve", 200).await;
+    let closed = expect(
+        app.get(&format!("/api/approvals/{review}"), &ops).await,
+        200,
+    )
+    .await;
+    assert_eq!(closed["status"], "CANCELLED");
+    assert_eq!(closed["decision_comment"], "The assignment was deleted");
+    assert_eq!(
+        expect(app.get("/api/approvals/inbox-count", &admin).await, 200).await["pending"],
+        0
+    );
+    // A direct delete does the same.
+    let other = create(&app, &assistant, &bank_case("Other")).await["id"]
+        .as_i64()
+        .unwrap();
+    let asked = request(&app, &assistant, about(other, "DOC_REQUEST")).await["id"]
+        .as_i64()
+        .unwrap();
+    expect(
+        app.delete(&format!("/api/assignments/{other}"), &admin)
+            .await,
+        204,
+    )
+    .await;
+    decide(&app, &ops, asked, "approve", 409).await;
+}
+
+#[tokio::test]
+async fn until_a_new_password_is_chosen_only_the_own_account_answers() {
+    let app = spawn_app().await;
+    let hr = app.login(HR).await;
+    let admin = app.login(ADMIN).await;
+    let finance_id = app.user_id(&hr, FINANCE).await;
+    let asked = expect(
+        app.post(
+            &format!("/api/auth/users/{finance_id}/reset-password"),
+            &hr,
+            &json!({"password": STRONG_PASSWORD}),
+        )
+        .await,
+        202,
+    )
+    .await;
+    decide(&app, &admin, asked["id"].as_i64().unwrap(), "approve", 200).await;
+    let finance = app.login(FINANCE).await;
+    for path in ["/api/auth/me", "/api/auth/capabilities"] {
+        expect(app.get(path, &finance).await, 200).await;
+    }
+    expect(
+        app.post("/api/auth/heartbeat", &finance, &json!({})).await,
+        200,
+    )
+    .await;
+    // Editing the profile alone does not lift the requirement.
+    let me = expect(
+        app.patch(
+            "/api/auth/me",
+            &finance,
+            &json!({"full_name": "Finance Desk"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(me["password_change_required"], true);
+    for (method, path) in [
+        ("GET", "/api/approvals"),
+        ("GET", "/api/dashboard/overview"),
+        ("POST", "/api/assignments"),
+        ("GET", "/api/auth/users"),
+        ("PATCH", "/api/auth/users/1"),
+    ] {
+        let response = match method {
+            "GET" => app.get(path, &finance).await,
+            "POST" => app.post(path, &finance, &json!({})).await,
+            _ => app.patch(path, &finance, &json!({})).await,
+        };
+        let refused = expect(response, 403).await;
+        assert_eq!(
+            refused["code"], "password_change_required",
+            "{method} {path}"
+        );
+    }
+    // The same password again is not a new one.
+    let same = expect(
+        app.patch(
+            "/api/auth/me",
+            &finance,
+            &json!({"current_password": DEMO_PASSWORD, "password": DEMO_PASSWORD}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(same["errors"][0]["field"], "password");
+    expect(
+        app.patch(
+            "/api/auth/me",
+            &finance,
+            &json!({"current_password": DEMO_PASSWORD, "password": STRONG_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.get("/api/dashboard/overview", &finance).await, 200).await;
+}
+
+#[tokio::test]
+async fn admins_approving_demotions_at_once_do_not_deadlock() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let hr = app.login(HR).await;
+    let mut admins = Vec::new();
+    for n in 0..5 {
+        let email = format!("admin{n}@pinnacle.example");
+        expect(
+            app.post("/api/auth/users", &admin, &new_user(&email, "ADMIN"))
+                .await,
+            201,
+        )
+        .await;
+        admins.push(email);
+    }
+    let deciders = [
+        admin.clone(),
+        app.login_with(&admins[0], STRONG_PASSWORD).await,
+    ];
+    // Two rounds of two demotions decided at the same moment by two different ADMINs.
+    for pair in admins[1..].chunks(2) {
+        let mut asked = Vec::new();
+        for email in pair {
+            let id = app.user_id(&hr, email).await;
+            let body = json!({"entity_type": "USER", "entity_id": id,
+                              "action_type": "CHANGE_ROLE", "payload_json": {"role": "EMPLOYEE"}});
+            asked.push(request(&app, &hr, body).await["id"].as_i64().unwrap());
+        }
+        let mut calls = tokio::task::JoinSet::new();
+        for (approval, token) in asked.iter().zip(deciders.iter()) {
+            let call = app
+                .client
+                .post(app.url(&format!("/api/approvals/{approval}/approve")))
+                .bearer_auth(token)
+                .json(&json!({}));
+            calls.spawn(async move { call.send().await.unwrap().status().as_u16() });
+        }
+        while let Some(status) = calls.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+        }
     }
 }

@@ -203,12 +203,16 @@ pub const FEES: &str = "fees";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApprovalAction {
     DeleteAssignment,
-    /// The assignment's people as they should be: the primary and the others.
+    /// The assignment's people as they should be: the primary and the others; and as
+    /// they were when asked, so that approving after someone changed them meanwhile is
+    /// refused rather than undoing that change.
     Reassign {
         assigned_to: Option<UserId>,
         additional: Vec<UserId>,
         /// The requester confirmed that someone named is on leave.
         override_on_leave: bool,
+        was_assigned_to: Option<UserId>,
+        was_additional: Vec<UserId>,
     },
     FeeOverride {
         fees: Option<Money>,
@@ -232,13 +236,17 @@ impl ApprovalAction {
                 assigned_to,
                 additional,
                 override_on_leave,
+                was_assigned_to,
+                was_additional,
             } => vec![
                 ("assigned_to_user_id", assigned_to.map(|u| u.0).into()),
-                (
-                    "assignee_user_ids",
-                    PayloadValue::Ints(additional.iter().map(|u| u.0).collect()),
-                ),
+                ("assignee_user_ids", ids(additional)),
                 ("override_on_leave", (*override_on_leave).into()),
+                (
+                    "previous_assigned_to_user_id",
+                    was_assigned_to.map(|u| u.0).into(),
+                ),
+                ("previous_assignee_user_ids", ids(was_additional)),
             ],
             Self::FeeOverride { fees } => vec![(FEES, fees.map(|f| f.to_string()).into())],
             Self::ChangeRole { role } => vec![("role", role.as_str().into())],
@@ -262,6 +270,10 @@ impl ApprovalAction {
             Self::Noted(action) => *action,
         }
     }
+}
+
+fn ids(users: &[UserId]) -> PayloadValue {
+    PayloadValue::Ints(users.iter().map(|u| u.0).collect())
 }
 
 /// What an approval is about.
@@ -514,6 +526,14 @@ pub trait ApprovalStore: Send {
     /// Writes the decision if the approval is still pending; otherwise
     /// `Conflict("already_decided")`.
     async fn decide(&mut self, decision: &Decision) -> DomainResult<Approval>;
+    /// Cancels every pending request about the assignment (it is being deleted, so none
+    /// could be applied any more), noting `why`; returns how many.
+    async fn cancel_pending_of_assignment(
+        &mut self,
+        assignment_id: i64,
+        why: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<u64>;
 }
 
 #[cfg(test)]

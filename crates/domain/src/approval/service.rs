@@ -610,6 +610,8 @@ impl ApprovalService {
             assigned_to,
             additional,
             override_on_leave: d.override_on_leave,
+            was_assigned_to: current.assigned_to,
+            was_additional: current.additional_assignees.clone(),
         }))
     }
 
@@ -617,9 +619,14 @@ impl ApprovalService {
     /// other than the requester must be.
     async fn check_approver(&self, request: &ApprovalRequest) -> DomainResult<()> {
         let (entity, action) = (request.entity.entity_type, request.action.action_type());
+        // Nobody decides their own request, nor one about their own account.
+        let subject = (entity == EntityType::User).then_some(UserId(request.entity.entity_id));
         let can_decide = |user: &User| {
             let actor = Actor::new(user.id, user.roles.clone(), &user.capability_overrides);
-            user.is_active && user.id != request.requester && may_decide(&actor, entity, action)
+            user.is_active
+                && user.id != request.requester
+                && Some(user.id) != subject
+                && may_decide(&actor, entity, action)
         };
         if let Some(named) = request.approver {
             let found = match self.people.get(named).await {
@@ -656,9 +663,16 @@ impl ApprovalService {
                 return Ok(());
             }
         }
+        let roles: Vec<&str> = decider_roles(entity, action)
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         Err(DomainError::conflict(
             "no_approver",
-            "Nobody but you can decide this request",
+            format!(
+                "Nobody could decide this request: it needs an active {} other than you and the person it is about",
+                roles.join(" or ")
+            ),
         ))
     }
 
@@ -773,7 +787,18 @@ impl ApprovalService {
                 assigned_to,
                 additional,
                 override_on_leave,
+                was_assigned_to,
+                was_additional,
             } => {
+                let now = self.assignments.load(approver, target).await?.fields;
+                if now.assigned_to != *was_assigned_to
+                    || now.additional_assignees != *was_additional
+                {
+                    return Err(DomainError::conflict(
+                        "stale",
+                        "The assignment's people changed after this was requested: reject it and ask again",
+                    ));
+                }
                 edit(AssignmentDraft {
                     assigned_to_user_id: Some(assigned_to.map(|u| u.0)),
                     assignee_user_ids: Some(additional.iter().map(|u| u.0).collect()),

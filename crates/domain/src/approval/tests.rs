@@ -507,6 +507,24 @@ impl ApprovalStore for FakeTx {
         }
         Ok(Approval::restore(r.clone()))
     }
+
+    async fn cancel_pending_of_assignment(
+        &mut self,
+        assignment_id: i64,
+        why: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<u64> {
+        let mut n = 0;
+        for r in &mut self.staged.approvals {
+            if r.assignment_id == Some(assignment_id) && r.status == ApprovalStatus::Pending {
+                r.status = ApprovalStatus::Cancelled;
+                r.decision_comment = Some(why.to_owned());
+                r.decided_at = Some(at);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
 }
 
 #[async_trait]
@@ -927,6 +945,22 @@ async fn a_reassignment_checks_the_people_and_applies_like_a_normal_one() {
 #[tokio::test]
 async fn a_password_reset_never_carries_a_password() {
     let f = firm();
+    // About the only ADMIN, nobody could decide it.
+    assert_eq!(
+        conflict(
+            f.engine
+                .request(&f.hr, draft(EntityType::User, 1, ActionType::ResetPassword))
+                .await
+        ),
+        "no_approver"
+    );
+    let second_admin = user(7, "admin2@x.example", Role::Admin);
+    f.fakes
+        .users
+        .rows
+        .lock()
+        .unwrap()
+        .push((second_admin.clone(), PasswordHash("x".into())));
     let asked = f
         .engine
         .request(&f.hr, draft(EntityType::User, 1, ActionType::ResetPassword))
@@ -951,13 +985,6 @@ async fn a_password_reset_never_carries_a_password() {
         .request(&f.hr, draft(EntityType::User, 3, ActionType::ResetPassword))
         .await;
     forbidden(own);
-    let second_admin = user(7, "admin2@x.example", Role::Admin);
-    f.fakes
-        .users
-        .rows
-        .lock()
-        .unwrap()
-        .push((second_admin.clone(), PasswordHash("x".into())));
     f.engine
         .approve(&actor(&second_admin), asked.id(), None)
         .await

@@ -888,7 +888,19 @@ impl Change for AssignmentDeletion {
         tx.assignments()
             .delete(self.id, self.version, self.by, self.at)
             .await?;
-        Ok(((), vec![self.entry.clone()]))
+        // Requests about work that is gone could never be applied: they close with it.
+        let closed = tx
+            .approvals()
+            .cancel_pending_of_assignment(self.id, "The assignment was deleted", self.at)
+            .await?;
+        let mut entry = self.entry.clone();
+        if closed > 0 {
+            entry = entry.with(
+                "requests_cancelled",
+                i64::try_from(closed).unwrap_or(i64::MAX),
+            );
+        }
+        Ok(((), vec![entry]))
     }
 
     fn at(&self) -> OffsetDateTime {

@@ -439,6 +439,13 @@ impl UserService {
                         "Current password is invalid",
                     ));
                 }
+                // A new password is a new one: above all when a reset asked for one.
+                if changes.current_password.as_deref() == Some(password.expose()) {
+                    return Err(DomainError::invalid(
+                        "password",
+                        "must differ from the current password",
+                    ));
+                }
                 Some(self.hasher.hash(&password).await?)
             }
         };
