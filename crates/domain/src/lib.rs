@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod clock;
 pub mod error;
 pub mod instant;
+pub mod invoice;
 pub mod leave;
 pub mod master;
 pub mod message;
