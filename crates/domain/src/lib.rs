@@ -15,6 +15,7 @@ pub mod leave;
 pub mod master;
 pub mod message;
 pub mod money;
+mod named;
 pub mod page;
 pub mod sla;
 pub mod task;

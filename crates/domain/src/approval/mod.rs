@@ -6,7 +6,6 @@
 //! decides what ([`decider_roles`]), and that nobody decides their own request.
 
 use std::fmt;
-use std::str::FromStr;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -15,6 +14,7 @@ use crate::access::{Actor, Capability, Role};
 use crate::activity::PayloadValue;
 use crate::error::{DomainError, DomainResult};
 use crate::money::Money;
+use crate::named::named_enum;
 use crate::user::UserId;
 
 mod service;
@@ -33,48 +33,6 @@ impl fmt::Display for ApprovalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
-}
-
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text),+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                let wanted = s.trim();
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(wanted))
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                        format!("unknown {} '{}' (one of {})", $what, wanted, names.join(", "))
-                    })
-            }
-        }
-    };
 }
 
 named_enum!(

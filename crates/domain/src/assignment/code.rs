@@ -36,9 +36,10 @@ impl AssignmentCode {
         self.number
     }
 
-    /// The invoice number of this assignment's invoice: `VAL/2025/0012` → `INV/2025/0012`.
-    pub fn invoice_number(&self) -> String {
-        format!("INV/{}/{:04}", self.year, self.number)
+    /// The invoice number of this assignment's invoice: the code with `prefix` in place of
+    /// its own (`VAL/2025/0012` → `INV/2025/0012`).
+    pub fn invoice_number(&self, prefix: &str) -> String {
+        format!("{prefix}/{}/{:04}", self.year, self.number)
     }
 }
 
@@ -77,7 +78,7 @@ mod tests {
     fn formats_and_derives_the_invoice_number() {
         let code = AssignmentCode::new("VAL", 2025, 12).unwrap();
         assert_eq!(code.to_string(), "VAL/2025/0012");
-        assert_eq!(code.invoice_number(), "INV/2025/0012");
+        assert_eq!(code.invoice_number("INV"), "INV/2025/0012");
         assert_eq!(
             AssignmentCode::new("VAL", 2026, 12345).unwrap().to_string(),
             "VAL/2026/12345"

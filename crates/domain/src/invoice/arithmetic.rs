@@ -40,7 +40,10 @@ impl Rate {
 
     /// Hundredths of a percent, as stored.
     pub fn basis_points(self) -> i64 {
-        (self.0 * Decimal::ONE_HUNDRED).trunc().try_into().unwrap_or(0)
+        (self.0 * Decimal::ONE_HUNDRED)
+            .trunc()
+            .try_into()
+            .unwrap_or(0)
     }
 
     pub fn from_basis_points(bp: i64) -> Result<Self, String> {
@@ -86,7 +89,10 @@ impl Quantity {
 
     /// Hundredths, as stored.
     pub fn hundredths(self) -> i64 {
-        (self.0 * Decimal::ONE_HUNDRED).trunc().try_into().unwrap_or(0)
+        (self.0 * Decimal::ONE_HUNDRED)
+            .trunc()
+            .try_into()
+            .unwrap_or(0)
     }
 
     pub fn from_hundredths(h: i64) -> Result<Self, String> {
@@ -173,10 +179,7 @@ pub fn compute(lines: &[Priced], invoice_rate: Rate, discount: Money) -> Result<
         for ((line, total), share) in lines.iter().zip(&line_totals).zip(&line_discounts) {
             let rate = line.tax_rate.unwrap_or(invoice_rate);
             let base = total.to_decimal() - share.to_decimal();
-            tax = add(
-                tax,
-                money(base * rate.to_decimal() / Decimal::ONE_HUNDRED)?,
-            )?;
+            tax = add(tax, money(base * rate.to_decimal() / Decimal::ONE_HUNDRED)?)?;
         }
         tax
     } else {
@@ -206,9 +209,7 @@ fn apportion(discount: Money, totals: &[Money]) -> Result<Vec<Money>, String> {
     }
     let mut shares = totals
         .iter()
-        .map(|t| {
-            money(discount.to_decimal() * t.to_decimal() / Decimal::new(subtotal, 2))
-        })
+        .map(|t| money(discount.to_decimal() * t.to_decimal() / Decimal::new(subtotal, 2)))
         .collect::<Result<Vec<_>, _>>()?;
     let given: i64 = shares.iter().map(|s| s.paise()).sum();
     let left = discount.paise() - given;
@@ -351,13 +352,16 @@ mod tests {
     }
 
     fn any_line() -> impl Strategy<Value = Priced> {
-        (1i64..100_000, 0i64..100_000_000, prop::option::of(0i64..=10_000)).prop_map(
-            |(q, p, r)| Priced {
+        (
+            1i64..100_000,
+            0i64..100_000_000,
+            prop::option::of(0i64..=10_000),
+        )
+            .prop_map(|(q, p, r)| Priced {
                 quantity: Quantity::from_hundredths(q).unwrap(),
                 unit_price: Money::from_paise(p),
                 tax_rate: r.map(|r| Rate::from_basis_points(r).unwrap()),
-            },
-        )
+            })
     }
 
     proptest! {

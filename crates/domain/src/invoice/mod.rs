@@ -2,5 +2,10 @@
 //! credited against it.
 
 pub mod arithmetic;
+mod model;
 
 pub use arithmetic::{DEFAULT_GST_RATE, Priced, Quantity, Rate, TaxSplit, Totals, compute, split};
+pub use model::{
+    AdjustmentType, Balance, Invoice, InvoiceId, InvoiceRecord, InvoiceStatus, Line, PaymentMode,
+    Stage, credit_note_number, derive_status, invoice_number,
+};
