@@ -11,6 +11,7 @@ mod m20261124_000003_assignments;
 mod m20261124_000004_assignment_count_indexes;
 mod m20261201_000005_user_session_generation;
 mod m20261203_000006_approvals;
+mod m20261203_000007_invoices;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_assignment_count_indexes::Migration),
             Box::new(m20261201_000005_user_session_generation::Migration),
             Box::new(m20261203_000006_approvals::Migration),
+            Box::new(m20261203_000007_invoices::Migration),
         ]
     }
 }

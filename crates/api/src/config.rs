@@ -86,6 +86,11 @@ pub struct Settings {
     #[arg(long, env = "ASSIGNMENT_CODE_PREFIX", default_value = "VAL")]
     pub assignment_code_prefix: String,
 
+    /// The prefix an invoice number puts in place of the assignment code's
+    /// (`VAL/2026/0012` → `INV/2026/0012`).
+    #[arg(long, env = "INVOICE_NUMBER_PREFIX", default_value = "INV")]
+    pub invoice_number_prefix: String,
+
     /// Seconds a request body may go without a byte arriving while it is being read; then
     /// the request gets 408 and the connection is closed.
     #[arg(long, env = "CLIENT_BODY_TIMEOUT_SECS", default_value_t = 30)]
@@ -170,6 +175,7 @@ impl Settings {
             seed_demo_work: false,
             firm_timezone: "Asia/Kolkata".into(),
             assignment_code_prefix: "VAL".into(),
+            invoice_number_prefix: "INV".into(),
             client_body_timeout_secs: 30,
             log_format: LogFormat::Pretty,
         }
@@ -249,6 +255,8 @@ impl Settings {
         }
         self.firm_zone()?;
         zenops_domain::assignment::AssignmentCode::new(&self.assignment_code_prefix, 2026, 1)
+            .map_err(ConfigError::CodePrefix)?;
+        zenops_domain::assignment::AssignmentCode::new(&self.invoice_number_prefix, 2026, 1)
             .map_err(ConfigError::CodePrefix)?;
         if self.is_production() {
             self.jwt_secret()?;

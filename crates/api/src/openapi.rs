@@ -22,6 +22,7 @@ use crate::edge::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
         (name = "assignments", description = "Valuation jobs: lists, detail, lifecycle, summary, workload"),
         (name = "work", description = "Tasks and messages on assignments"),
         (name = "approvals", description = "Requests for changes their requester may not make directly, and their decisions"),
+        (name = "invoices", description = "Invoices, payments, credits and the company profile they are billed under"),
         (name = "activity", description = "The audit trail"),
         (name = "calendar", description = "Calendar events"),
         (name = "health", description = "Probes"),

@@ -95,6 +95,7 @@ impl Application {
             trust_forwarded_for: settings.trust_forwarded_for,
             firm_zone: settings.firm_zone()?,
             code_prefix: settings.assignment_code_prefix.trim().to_owned(),
+            invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),
         };
         let state = web::Data::new(AppState::new(db, adapters, tokens, options));
         let listener =
@@ -137,6 +138,7 @@ impl Application {
                 .configure(routes::activity::configure)
                 .configure(routes::calendar::configure)
                 .configure(routes::approvals::configure)
+                .configure(routes::invoices::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);

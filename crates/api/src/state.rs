@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use zenops_domain::activity::ActivityService;
-use zenops_domain::approval::{ApprovalService, InvoiceLedger, NoInvoices};
+use zenops_domain::approval::{ApprovalService, InvoiceLedger};
+use zenops_domain::invoice::InvoiceService;
 use zenops_domain::assignment::AssignmentService;
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
@@ -36,6 +37,7 @@ pub struct Options {
     pub trust_forwarded_for: bool,
     pub firm_zone: FirmZone,
     pub code_prefix: String,
+    pub invoice_prefix: String,
 }
 
 pub struct AppState {
@@ -48,6 +50,7 @@ pub struct AppState {
     pub messages: MessageService,
     pub activities: ActivityService,
     pub approvals: ApprovalService,
+    pub invoices: InvoiceService,
     pub calendar: CalendarService,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
@@ -57,8 +60,7 @@ impl AppState {
     pub fn new(db: Database, adapters: Adapters, tokens: TokenCodec, options: Options) -> Self {
         let a = adapters;
         let leave: Arc<dyn LeaveCalendar> = Arc::new(NoLeave);
-        // Invoicing is not built yet: requests about invoices are refused when made.
-        let invoices: Arc<dyn InvoiceLedger> = Arc::new(NoInvoices);
+
         let users = UserService::new(
             a.users.clone(),
             a.hasher.clone(),
@@ -73,6 +75,17 @@ impl AppState {
             options.firm_zone,
             options.code_prefix,
         );
+        let invoices = InvoiceService::new(
+            a.invoices.clone(),
+            a.work.clone(),
+            assignments.clone(),
+            a.company_profile.clone(),
+            a.company_accounts.clone(),
+            a.branches.clone(),
+            a.clock.clone(),
+            options.invoice_prefix,
+        );
+        let ledger: Arc<dyn InvoiceLedger> = Arc::new(invoices.clone());
         Self {
             tasks: TaskService::new(
                 a.tasks.clone(),
@@ -96,9 +109,10 @@ impl AppState {
                 assignments.clone(),
                 users.clone(),
                 a.users.clone(),
-                invoices,
+                ledger,
                 a.clock.clone(),
             ),
+            invoices,
             calendar: CalendarService::new(a.calendar.clone()),
             assignments,
             auth: AuthService::new(

@@ -18,6 +18,7 @@ use crate::activity::{ActivityDraft, PayloadValue};
 use crate::approval::{ApprovalId, ApprovalStore};
 use crate::assignment::AssignmentStore;
 use crate::error::DomainResult;
+use crate::invoice::InvoiceStore;
 use crate::message::MessageStore;
 use crate::task::TaskStore;
 use crate::user::UserStore;
@@ -36,6 +37,7 @@ pub trait Transaction: Send {
     fn messages(&mut self) -> &mut dyn MessageStore;
     fn approvals(&mut self) -> &mut dyn ApprovalStore;
     fn users(&mut self) -> &mut dyn UserStore;
+    fn invoices(&mut self) -> &mut dyn InvoiceStore;
     /// Appends entries to the activity trail, stamped `at`.
     async fn record(&mut self, entries: &[ActivityDraft], at: OffsetDateTime) -> DomainResult<()>;
     /// Makes every write of the transaction durable and visible at once.

@@ -9,6 +9,7 @@ mod calendar;
 pub mod db;
 mod entity;
 mod error;
+mod invoices;
 mod master;
 pub mod messages;
 pub mod password;
@@ -28,6 +29,7 @@ use zenops_domain::assignment::AssignmentRepository;
 use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
 use zenops_domain::calendar::CalendarRepository;
 use zenops_domain::clock::Clock;
+use zenops_domain::invoice::{CompanyProfileRepository, InvoiceRepository};
 use zenops_domain::master::{
     Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterRepository,
     PropertySubtypes, PropertyTypes,
@@ -74,6 +76,8 @@ pub struct Adapters {
     pub tasks: Arc<dyn TaskRepository>,
     pub messages: Arc<dyn MessageRepository>,
     pub approvals: Arc<dyn ApprovalRepository>,
+    pub invoices: Arc<dyn InvoiceRepository>,
+    pub company_profile: Arc<dyn CompanyProfileRepository>,
     pub work: Arc<dyn UnitOfWork>,
 }
 
@@ -120,6 +124,8 @@ impl Adapters {
             tasks: Arc::new(tasks::SeaTaskRepository::new(db.clone())),
             messages: Arc::new(messages::SeaMessageRepository::new(db.clone())),
             approvals: Arc::new(approvals::SeaApprovalRepository::new(db.clone())),
+            invoices: Arc::new(invoices::SeaInvoiceRepository::new(db.clone())),
+            company_profile: Arc::new(invoices::SeaCompanyProfileRepository::new(db.clone())),
             work: Arc::new(work::SeaUnitOfWork::new(db.clone())),
             clock,
         }

@@ -8,13 +8,16 @@ use zenops_domain::DomainResult;
 use zenops_domain::activity::ActivityDraft;
 use zenops_domain::approval::{Approval, ApprovalRequest, ApprovalStore, Decision};
 use zenops_domain::assignment::{Assignment, AssignmentStore, AssignmentWrite, CodeSeries};
+use zenops_domain::invoice::{
+    Adjustment, Invoice, InvoiceId, InvoiceStore, NewAdjustment, NewPayment, Payment,
+};
 use zenops_domain::message::{Message, MessageStore};
 use zenops_domain::task::{Task, TaskFields, TaskStore};
 use zenops_domain::user::{PasswordHash, SessionsAfter, User, UserId, UserProfile, UserStore};
 use zenops_domain::work::{Transaction, UnitOfWork};
 
 use crate::error::unexpected;
-use crate::{Database, activities, approvals, assignments, messages, tasks, users};
+use crate::{Database, activities, approvals, assignments, invoices, messages, tasks, users};
 
 pub struct SeaUnitOfWork {
     db: Database,
@@ -60,6 +63,10 @@ impl Transaction for SeaTransaction {
         self
     }
 
+    fn invoices(&mut self) -> &mut dyn InvoiceStore {
+        self
+    }
+
     async fn record(&mut self, entries: &[ActivityDraft], at: OffsetDateTime) -> DomainResult<()> {
         activities::record_all(&self.txn, entries, at)
             .await
@@ -91,6 +98,10 @@ impl AssignmentStore for SeaTransaction {
         at: OffsetDateTime,
     ) -> DomainResult<Assignment> {
         assignments::update_in(&self.txn, id, version, write, at).await
+    }
+
+    async fn set_paid(&mut self, id: i64, paid: bool, at: OffsetDateTime) -> DomainResult<()> {
+        invoices::set_assignment_paid_in(&self.txn, id, paid, at).await
     }
 
     async fn delete(
@@ -210,5 +221,48 @@ impl UserStore for SeaTransaction {
         at: OffsetDateTime,
     ) -> DomainResult<User> {
         users::require_new_password_in(&self.txn, id, read_at, at).await
+    }
+}
+
+#[async_trait]
+impl InvoiceStore for SeaTransaction {
+    async fn insert(&mut self, invoice: &Invoice, at: OffsetDateTime) -> DomainResult<Invoice> {
+        invoices::insert_in(&self.txn, invoice, at).await
+    }
+
+    async fn save(&mut self, invoice: &Invoice, at: OffsetDateTime) -> DomainResult<Invoice> {
+        invoices::save_in(&self.txn, invoice, at).await
+    }
+
+    async fn add_payment(
+        &mut self,
+        invoice: InvoiceId,
+        payment: &NewPayment,
+        by: UserId,
+        at: OffsetDateTime,
+    ) -> DomainResult<Payment> {
+        invoices::add_payment_in(&self.txn, invoice, payment, by, at).await
+    }
+
+    async fn add_adjustment(
+        &mut self,
+        invoice: InvoiceId,
+        adjustment: &NewAdjustment,
+        year: i32,
+        by: UserId,
+        at: OffsetDateTime,
+    ) -> DomainResult<Adjustment> {
+        invoices::add_adjustment_in(&self.txn, invoice, adjustment, year, by, at).await
+    }
+
+    async fn audit(
+        &mut self,
+        invoice: InvoiceId,
+        event_type: &str,
+        actor: UserId,
+        diff_json: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        invoices::audit_in(&self.txn, invoice, event_type, actor, diff_json, at).await
     }
 }

@@ -24,6 +24,7 @@ use crate::dto::{IdPath, lenient_nullable_id, listing, nullable, query_instant, 
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::routes::activity::ActivityRead;
 use crate::routes::approvals::ApprovalRead;
+use crate::routes::invoices::AssignmentInvoiceRead;
 use crate::routes::work::{MessageRead, TaskRead};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -448,11 +449,11 @@ pub struct ListQuery {
     pub skip: Option<String>,
 }
 
-fn given(value: &Option<String>) -> Option<&str> {
+pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn parse_param<T: std::str::FromStr>(value: &Option<String>, name: &str) -> ApiResult<Option<T>> {
+pub(crate) fn parse_param<T: std::str::FromStr>(value: &Option<String>, name: &str) -> ApiResult<Option<T>> {
     given(value)
         .map(|v| {
             v.parse::<T>()
@@ -461,7 +462,7 @@ fn parse_param<T: std::str::FromStr>(value: &Option<String>, name: &str) -> ApiR
         .transpose()
 }
 
-fn parse_enum<T>(
+pub(crate) fn parse_enum<T>(
     value: &Option<String>,
     name: &str,
     parse: impl Fn(&str) -> Result<T, String>,
@@ -616,12 +617,13 @@ pub struct DashboardRead {
     pub overdue_assignments: u64,
     /// Pending approval requests the caller may decide.
     pub approvals_pending: u64,
-    /// Unpaid invoices. Always 0 until invoicing exists: there are no invoices yet.
+    /// Issued invoices of work the caller may see with something still due (0 for those
+    /// who may not see money).
     pub payments_pending: u64,
 }
 
-/// Everything the assignment page shows, in one call. `documents` and `invoices` stay
-/// empty until those modules exist.
+/// Everything the assignment page shows, in one call. `documents` stays empty until the
+/// documents module exists.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DetailRead {
     pub assignment: AssignmentRead,
@@ -631,8 +633,7 @@ pub struct DetailRead {
     pub tasks: Vec<TaskRead>,
     pub messages: Vec<MessageRead>,
     pub approvals: Vec<ApprovalRead>,
-    #[schema(value_type = Vec<Object>)]
-    pub invoices: Vec<serde_json::Value>,
+    pub invoices: Vec<AssignmentInvoiceRead>,
     pub timeline: Vec<ActivityRead>,
     pub missing_documents: Vec<String>,
 }
@@ -859,14 +860,20 @@ async fn detail(
         oldest_first,
         ..ActivityFilter::default()
     };
-    let (tasks, messages, timeline, approvals) = tokio::join!(
+    let (tasks, messages, timeline, approvals, invoices) = tokio::join!(
         state.tasks.list(actor, path.id),
         state.messages.list(actor, path.id),
         state
             .activities
             .list(actor, &filter, Page::first(ACTIVITY_LIST_CAP)),
         state.approvals.of_assignment(actor, path.id),
+        state.invoices.of_assignment(actor, path.id),
     );
+    let money = zenops_domain::assignment::sees_money(actor);
+    let invoices = invoices?
+        .iter()
+        .map(|i| AssignmentInvoiceRead::new(i, &view.assignment.code, money))
+        .collect::<ApiResult<Vec<_>>>()?;
     let approvals = approvals?;
     let pending = approvals
         .iter()
@@ -881,7 +888,7 @@ async fn detail(
         tasks: tasks?.iter().map(TaskRead::from).collect(),
         messages: messages?.iter().map(MessageRead::from).collect(),
         approvals: ApprovalRead::list(&approvals, actor),
-        invoices: Vec::new(),
+        invoices,
         timeline: timeline?.items.iter().map(ActivityRead::from).collect(),
         missing_documents: Vec::new(),
     }))
@@ -894,16 +901,17 @@ async fn dashboard(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> ApiResult<web::Json<DashboardRead>> {
-    let (counts, people, approvals) = tokio::join!(
+    let (counts, people, approvals, payments) = tokio::join!(
         state.assignments.summary(&caller.actor),
         state.assignments.workload(&caller.actor),
         state.approvals.pending_for(&caller.actor),
+        state.invoices.awaiting_payment(&caller.actor),
     );
     let counts = counts?;
     Ok(web::Json(DashboardRead {
         overdue_assignments: counts.overdue,
         approvals_pending: approvals?,
-        payments_pending: 0,
+        payments_pending: payments?,
         summary: SummaryRead::new(counts, zenops_domain::assignment::sees_money(&caller.actor)),
         workload: people?.into_iter().map(WorkloadRead::from).collect(),
     }))

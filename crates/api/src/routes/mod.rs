@@ -7,6 +7,7 @@ pub mod assignments;
 pub mod auth;
 pub mod calendar;
 pub mod health;
+pub mod invoices;
 pub mod master;
 pub mod users;
 pub mod work;

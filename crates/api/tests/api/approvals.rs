@@ -513,7 +513,6 @@ async fn requests_are_checked_when_made() {
         ("ASSIGNMENT", "CHANGE_ROLE"),
         ("ASSIGNMENT", "DROP_TABLE"),
         ("LEAVE", "EXCEPTION"),
-        ("INVOICE", "MARK_PAID"),
         ("PLANET", "FINAL_REVIEW"),
     ] {
         let body = json!({"entity_type": entity, "entity_id": id, "action_type": action});
@@ -527,6 +526,13 @@ async fn requests_are_checked_when_made() {
             "{entity} {action}: {refused}"
         );
     }
+    // An invoice that does not exist.
+    let body = json!({"entity_type": "INVOICE", "entity_id": 999_999, "action_type": "MARK_PAID"});
+    expect(
+        app.post("/api/approvals/request", &assistant, &body).await,
+        404,
+    )
+    .await;
     // A password never travels in a request.
     let mut body = about(id, "FINAL_REVIEW");
     body["payload_json"] = json!({"password": "x"});

@@ -407,7 +407,32 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("approvals", "decision_comment") => Some(approval::COMMENT_MAX_CHARS),
         // Enums and the action's parameters, written by the server from typed values.
         ("approvals", "entity_type" | "action_type" | "status" | "payload_json") => None,
-        ("assignment_code_counters" | "seaql_migrations", _) => None,
+        (
+            "company_profiles",
+            "legal_name" | "tagline" | "contact_email" | "website",
+        ) => Some(limits::NAME),
+        ("company_profiles", "address") => Some(limits::ADDRESS),
+        ("company_profiles", "state_name") => Some(limits::SHORT),
+        ("company_profiles", "state_code" | "gstin" | "pan" | "contact_phone") => {
+            Some(limits::CODE)
+        }
+        ("invoices", "bill_to_name") => Some(limits::NAME),
+        ("invoices", "bill_to_address") => Some(limits::ADDRESS),
+        ("invoices", "bill_to_gstin") => Some(limits::CODE),
+        ("invoices", "place_of_supply") => Some(limits::SHORT),
+        ("invoices", "terms" | "notes" | "void_reason") => Some(limits::LONG),
+        // Numbers, enums and the currency, written by the server.
+        ("invoices", "invoice_number" | "status" | "stage" | "currency") => None,
+        // Dates (SQLite keeps them as text), parsed by the server.
+        ("invoices", "issued_date" | "due_date") => None,
+        ("invoice_items", "description") => Some(limits::NAME),
+        ("invoice_payments", "reference_no") => Some(limits::SHORT),
+        ("invoice_payments", "notes") => Some(limits::LONG),
+        ("invoice_payments", "mode") => None,
+        ("invoice_adjustments", "reason") => Some(limits::LONG),
+        ("invoice_adjustments", "adjustment_type" | "credit_note_number") => None,
+        ("invoice_audit_logs", "event_type" | "diff_json") => None,
+        ("assignment_code_counters" | "credit_note_counters" | "seaql_migrations", _) => None,
         _ => return Err(format!("{table}.{column} has no limit listed")),
     };
     Ok(limit)

@@ -22,6 +22,8 @@ pub enum Needs {
     /// Row access; with the capability the allowed status, without it this one (a
     /// request for approval instead of the change).
     RowElse(Capability, u16),
+    /// Roles that see money: `view_invoices` or `modify_money`.
+    Money,
 }
 
 /// Records the RBAC test creates first, named in paths.
@@ -441,6 +443,105 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             404,
         ),
     ]);
+    cases.extend([
+        case(
+            Method::GET,
+            "/api/invoices",
+            "/api/invoices",
+            None,
+            Needs::Money,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/invoices",
+            "/api/invoices",
+            Some(json!({})),
+            Needs::Capability(CreateInvoice),
+            422,
+        ),
+        case(
+            Method::GET,
+            "/api/invoices/{id}",
+            "/api/invoices/999999",
+            None,
+            Needs::Money,
+            404,
+        ),
+        case(
+            Method::PATCH,
+            "/api/invoices/{id}",
+            "/api/invoices/999999",
+            Some(json!({})),
+            Needs::Capability(ModifyInvoice),
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/invoices/{id}/issue",
+            "/api/invoices/999999/issue",
+            None,
+            Needs::Capability(CreateInvoice),
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/invoices/{id}/send",
+            "/api/invoices/999999/send",
+            Some(json!({})),
+            Needs::Capability(CreateInvoice),
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/invoices/{id}/void",
+            "/api/invoices/999999/void",
+            Some(json!({"reason": "Raised twice"})),
+            Needs::Capability(ModifyInvoice),
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/invoices/{id}/payments",
+            "/api/invoices/999999/payments",
+            Some(json!({"amount": "1.00"})),
+            Needs::Capability(ModifyMoney),
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/invoices/{id}/adjustments",
+            "/api/invoices/999999/adjustments",
+            Some(json!({"amount": "1.00"})),
+            Needs::Capability(ModifyInvoice),
+            404,
+        ),
+        // Those who may not settle it request it, about an invoice that must exist.
+        case(
+            Method::POST,
+            "/api/invoices/{id}/mark-paid",
+            "/api/invoices/999999/mark-paid",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+        case(
+            Method::GET,
+            "/api/master/company-profile",
+            "/api/master/company-profile",
+            None,
+            Needs::SignedIn,
+            200,
+        ),
+        case(
+            Method::PATCH,
+            "/api/master/company-profile",
+            "/api/master/company-profile",
+            Some(json!({})),
+            Needs::Capability(ManageCompanyAccounts),
+            422,
+        ),
+    ]);
     for action in ["approve", "reject", "withdraw"] {
         let template = match action {
             "approve" => "/api/approvals/{id}/approve",
@@ -474,6 +575,13 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
         (Needs::SignedIn, Some(_)) => case.allowed,
         (Needs::Capability(cap), Some(role)) if cap.granted_to(role) => case.allowed,
         (Needs::Capability(_), Some(_)) => 403,
+        (Needs::Money, Some(role))
+            if Capability::ViewInvoices.granted_to(role)
+                || Capability::ModifyMoney.granted_to(role) =>
+        {
+            case.allowed
+        }
+        (Needs::Money, Some(_)) => 403,
         (Needs::Row | Needs::RowElse(..), Some(role))
             if !Capability::ViewAllAssignments.granted_to(role) =>
         {

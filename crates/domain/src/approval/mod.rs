@@ -20,7 +20,8 @@ use crate::user::UserId;
 mod service;
 pub use service::{
     ApprovalService, AssignmentDeleteOutcome, AssignmentUpdateOutcome, COMMENT_MAX_CHARS,
-    InvoiceLedger, NoInvoices, PasswordResetOutcome, RequestDraft, TEMPLATES, Template,
+    InvoiceLedger, MarkPaidOutcome, NoInvoices, PasswordResetOutcome, RequestDraft, TEMPLATES,
+    Template,
 };
 
 /// At most this many approvals in one list.

@@ -84,6 +84,11 @@ pub struct RequestDraft {
 pub trait InvoiceLedger: Send + Sync {
     /// The invoice's assignment, if the invoice exists and the actor may see it.
     async fn assignment_of(&self, actor: &Actor, invoice_id: i64) -> DomainResult<i64>;
+    /// Whether something is still due on an issued invoice, so that marking it paid means
+    /// anything: checked when MARK_PAID is requested.
+    async fn check_payable(&self, invoice_id: i64) -> DomainResult<()>;
+    /// A money role records what is still due as paid, at once.
+    async fn mark_paid(&self, actor: &Actor, invoice_id: i64) -> DomainResult<()>;
     /// Records what is still due on the invoice as paid: the effect of an approved
     /// MARK_PAID request.
     async fn plan_mark_paid(
@@ -111,6 +116,14 @@ impl InvoiceLedger for NoInvoices {
         Err(Self::refusal())
     }
 
+    async fn check_payable(&self, _invoice_id: i64) -> DomainResult<()> {
+        Err(Self::refusal())
+    }
+
+    async fn mark_paid(&self, _actor: &Actor, _invoice_id: i64) -> DomainResult<()> {
+        Err(Self::refusal())
+    }
+
     async fn plan_mark_paid(
         &self,
         _approver: &Actor,
@@ -133,6 +146,13 @@ pub enum AssignmentDeleteOutcome {
 pub struct AssignmentUpdateOutcome {
     pub assignment: AssignmentView,
     pub requested: Vec<Approval>,
+}
+
+/// What `POST /api/invoices/{id}/mark-paid` did.
+#[derive(Debug)]
+pub enum MarkPaidOutcome {
+    Paid,
+    Requested(Box<Approval>),
 }
 
 /// What a password reset did.
@@ -522,7 +542,10 @@ impl ApprovalService {
             EntityType::Invoice => {
                 let assignment = self.invoices.assignment_of(actor, entity_id).await?;
                 let action = match action_type {
-                    ActionType::MarkPaid => ApprovalAction::MarkPaid,
+                    ActionType::MarkPaid => {
+                        self.invoices.check_payable(entity_id).await?;
+                        ApprovalAction::MarkPaid
+                    }
                     other => ApprovalAction::Noted(other),
                 };
                 (Some(action), Some(assignment))
@@ -946,6 +969,30 @@ impl ApprovalService {
             assignment: self.assignments.view_of(actor, assignment),
             requested,
         })
+    }
+
+    /// `POST /api/invoices/{id}/mark-paid`: a money role settles what is due at once;
+    /// anyone else who may see the invoice's assignment gets a MARK_PAID request, decided
+    /// by FINANCE or an ADMIN.
+    pub async fn mark_invoice_paid(
+        &self,
+        actor: &Actor,
+        invoice_id: i64,
+    ) -> DomainResult<MarkPaidOutcome> {
+        if actor.can(Capability::ModifyMoney) {
+            self.invoices.mark_paid(actor, invoice_id).await?;
+            return Ok(MarkPaidOutcome::Paid);
+        }
+        let draft = RequestDraft {
+            entity_type: EntityType::Invoice.as_str().to_owned(),
+            entity_id: invoice_id,
+            action_type: ActionType::MarkPaid.as_str().to_owned(),
+            reason: Some("Payment received".to_owned()),
+            ..RequestDraft::default()
+        };
+        Ok(MarkPaidOutcome::Requested(Box::new(
+            self.request(actor, draft).await?,
+        )))
     }
 
     /// `POST /api/auth/users/{id}/reset-password`: set at once by those who may; for

@@ -394,6 +394,10 @@ impl Transaction for FakeTx {
         self
     }
 
+    fn invoices(&mut self) -> &mut dyn crate::invoice::InvoiceStore {
+        unreachable!("no invoice is written by these tests")
+    }
+
     async fn record(&mut self, entries: &[ActivityDraft], _at: OffsetDateTime) -> DomainResult<()> {
         self.staged.trail.extend(entries.iter().cloned());
         Ok(())
@@ -436,6 +440,17 @@ impl AssignmentStore for FakeTx {
         current.version += 1;
         current.updated_at = at;
         Ok(current.clone())
+    }
+
+    async fn set_paid(&mut self, id: i64, paid: bool, _at: OffsetDateTime) -> DomainResult<()> {
+        let current = self
+            .staged
+            .assignments
+            .get_mut(&id)
+            .ok_or(DomainError::NotFound("Assignment"))?;
+        current.fields.is_paid = paid;
+        current.version += 1;
+        Ok(())
     }
 
     async fn delete(

@@ -328,6 +328,9 @@ pub trait AssignmentStore: Send {
         write: &AssignmentWrite,
         at: OffsetDateTime,
     ) -> DomainResult<Assignment>;
+    /// Sets whether it is paid, following its invoice (bumps its version, so an edit
+    /// read before is refused as stale rather than writing the old flag back).
+    async fn set_paid(&mut self, id: i64, paid: bool, at: OffsetDateTime) -> DomainResult<()>;
     /// Soft-deletes it (if still at `version`) and removes its calendar events.
     async fn delete(
         &mut self,

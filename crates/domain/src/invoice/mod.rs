@@ -3,9 +3,16 @@
 
 pub mod arithmetic;
 mod model;
+mod ports;
+mod service;
 
 pub use arithmetic::{DEFAULT_GST_RATE, Priced, Quantity, Rate, TaxSplit, Totals, compute, split};
 pub use model::{
     AdjustmentType, Balance, Invoice, InvoiceId, InvoiceRecord, InvoiceStatus, Line, PaymentMode,
     Stage, credit_note_number, derive_status, invoice_number,
+};
+pub use ports::*;
+pub use service::{
+    CompanyProfileChanges, InvoiceDraft, InvoiceService, LEDGER_CAP, LEDGER_DEFAULT, LineDraft,
+    MAX_LINES, select_account,
 };
