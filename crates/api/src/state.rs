@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use zenops_domain::activity::ActivityService;
 use zenops_domain::approval::{ApprovalService, InvoiceLedger};
-use zenops_domain::invoice::InvoiceService;
 use zenops_domain::assignment::AssignmentService;
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
+use zenops_domain::invoice::InvoiceService;
 use zenops_domain::leave::{LeaveCalendar, NoLeave};
 use zenops_domain::master::{
     Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,

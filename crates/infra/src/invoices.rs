@@ -12,10 +12,10 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 use zenops_domain::invoice::{
-    Adjustment, AdjustmentType, AuditEntry, CompanyProfile, CompanyProfileRepository,
-    InvoiceDetail, Invoice, InvoiceId, InvoiceRecord, InvoiceRepository, InvoiceScope,
-    InvoiceStatus, LedgerQuery, LedgerRow, LedgerSort, Line, NewAdjustment, NewPayment, Payment,
-    PaymentMode, Priced, Quantity, Rate, Stage, TaxSplit, credit_note_number,
+    Adjustment, AdjustmentType, AuditEntry, CompanyProfile, CompanyProfileRepository, Invoice,
+    InvoiceDetail, InvoiceId, InvoiceRecord, InvoiceRepository, InvoiceScope, InvoiceStatus,
+    LedgerQuery, LedgerRow, LedgerSort, Line, NewAdjustment, NewPayment, Payment, PaymentMode,
+    Priced, Quantity, Rate, Stage, TaxSplit, credit_note_number,
 };
 use zenops_domain::money::Money;
 use zenops_domain::page::{Page, Paged};
@@ -205,23 +205,23 @@ async fn write_lines(
     let totals = invoice
         .totals()
         .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
-    let rows = r
-        .lines
-        .iter()
-        .zip(totals.line_totals)
-        .map(|(line, total)| invoice_items::ActiveModel {
-            invoice_id: Set(id),
-            description: Set(line.description.clone()),
-            quantity: Set(line.priced.quantity.hundredths()),
-            unit_price_paise: Set(line.priced.unit_price.paise()),
-            tax_rate: Set(line
-                .priced
-                .tax_rate
-                .and_then(|r| i32::try_from(r.basis_points()).ok())),
-            line_total_paise: Set(total.paise()),
-            order_index: Set(line.order_index),
-            ..Default::default()
-        });
+    let rows =
+        r.lines
+            .iter()
+            .zip(totals.line_totals)
+            .map(|(line, total)| invoice_items::ActiveModel {
+                invoice_id: Set(id),
+                description: Set(line.description.clone()),
+                quantity: Set(line.priced.quantity.hundredths()),
+                unit_price_paise: Set(line.priced.unit_price.paise()),
+                tax_rate: Set(line
+                    .priced
+                    .tax_rate
+                    .and_then(|r| i32::try_from(r.basis_points()).ok())),
+                line_total_paise: Set(total.paise()),
+                order_index: Set(line.order_index),
+                ..Default::default()
+            });
     invoice_items::Entity::insert_many(rows).exec(txn).await?;
     Ok(())
 }
@@ -229,10 +229,7 @@ async fn write_lines(
 fn write_error(err: sea_orm::DbErr) -> DomainError {
     match violation(&err) {
         Some(Violation::Unique(message)) if message.contains("invoice_number") => {
-            DomainError::conflict(
-                "duplicate",
-                "Another invoice already has this number",
-            )
+            DomainError::conflict("duplicate", "Another invoice already has this number")
         }
         Some(Violation::Unique(_)) => DomainError::conflict(
             "live_invoice_exists",
@@ -621,7 +618,11 @@ impl InvoiceRepository for SeaInvoiceRepository {
         let conn = &self.db.conn;
         let select = self.filtered(query, scope);
         let total = select.clone().count(conn).await.map_err(unexpected)?;
-        let order = if query.descending { Order::Desc } else { Order::Asc };
+        let order = if query.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
         let column = match query.sort {
             LedgerSort::DueDate => I::DueDate,
             LedgerSort::IssuedDate => I::IssuedDate,
@@ -740,12 +741,9 @@ impl CompanyProfileRepository for SeaCompanyProfileRepository {
         }))
     }
 
-    async fn save(
-        &self,
-        p: &CompanyProfile,
-        at: OffsetDateTime,
-    ) -> DomainResult<CompanyProfile> {
-        let rate = i32::try_from(p.default_gst_rate.basis_points()).map_err(DomainError::unexpected)?;
+    async fn save(&self, p: &CompanyProfile, at: OffsetDateTime) -> DomainResult<CompanyProfile> {
+        let rate =
+            i32::try_from(p.default_gst_rate.basis_points()).map_err(DomainError::unexpected)?;
         let row = company_profiles::ActiveModel {
             id: Set(1),
             legal_name: Set(p.legal_name.clone()),

@@ -453,7 +453,10 @@ pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-pub(crate) fn parse_param<T: std::str::FromStr>(value: &Option<String>, name: &str) -> ApiResult<Option<T>> {
+pub(crate) fn parse_param<T: std::str::FromStr>(
+    value: &Option<String>,
+    name: &str,
+) -> ApiResult<Option<T>> {
     given(value)
         .map(|v| {
             v.parse::<T>()

@@ -27,7 +27,9 @@ use crate::state::AppState;
 /// `YYYY-MM-DD`, also taken from the front of an RFC 3339 timestamp.
 fn parse_day(raw: &str, name: &str) -> ApiResult<Date> {
     let raw = raw.trim();
-    let day = raw.get(..10).filter(|_| raw.len() == 10 || raw[10..].starts_with(['T', ' ']));
+    let day = raw
+        .get(..10)
+        .filter(|_| raw.len() == 10 || raw[10..].starts_with(['T', ' ']));
     let format = time::macros::format_description!("[year]-[month]-[day]");
     day.and_then(|d| Date::parse(d, &format).ok())
         .ok_or_else(|| DomainError::invalid(name, format!("'{raw}' is not a date (YYYY-MM-DD)")))
@@ -41,7 +43,10 @@ fn day_param(value: &Option<String>, name: &str) -> ApiResult<Option<Date>> {
 
 fn money_param(value: &Option<String>, name: &str) -> ApiResult<Option<Money>> {
     given(value)
-        .map(|v| v.parse::<Money>().map_err(|m| DomainError::invalid(name, m).into()))
+        .map(|v| {
+            v.parse::<Money>()
+                .map_err(|m| DomainError::invalid(name, m).into())
+        })
         .transpose()
 }
 
@@ -679,13 +684,14 @@ pub struct CompanyProfileInput {
 }
 
 fn today(state: &AppState) -> Date {
-    state
-        .assignments
-        .zone()
-        .local_date(state.assignments.now())
+    state.assignments.zone().local_date(state.assignments.now())
 }
 
-async fn detail(state: &AppState, caller: &Authenticated, id: InvoiceId) -> ApiResult<InvoiceDetailRead> {
+async fn detail(
+    state: &AppState,
+    caller: &Authenticated,
+    id: InvoiceId,
+) -> ApiResult<InvoiceDetailRead> {
     let detail = state.invoices.get(&caller.actor, id).await?;
     InvoiceDetailRead::new(detail, today(state))
 }
@@ -740,7 +746,9 @@ async fn get_invoice(
     caller: Authenticated,
     path: web::Path<IdPath>,
 ) -> ApiResult<web::Json<InvoiceDetailRead>> {
-    Ok(web::Json(detail(&state, &caller, InvoiceId(path.id)).await?))
+    Ok(web::Json(
+        detail(&state, &caller, InvoiceId(path.id)).await?,
+    ))
 }
 
 /// Change a draft (`modify_invoice`); anything but a draft is 409.
@@ -824,7 +832,10 @@ async fn add_payment(
         notes: optional_text(body.notes, "notes", zenops_domain::text::limits::LONG)?,
     };
     let id = InvoiceId(path.id);
-    state.invoices.add_payment(&caller.actor, id, payment).await?;
+    state
+        .invoices
+        .add_payment(&caller.actor, id, payment)
+        .await?;
     Ok(web::Json(detail(&state, &caller, id).await?))
 }
 

@@ -407,10 +407,9 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("approvals", "decision_comment") => Some(approval::COMMENT_MAX_CHARS),
         // Enums and the action's parameters, written by the server from typed values.
         ("approvals", "entity_type" | "action_type" | "status" | "payload_json") => None,
-        (
-            "company_profiles",
-            "legal_name" | "tagline" | "contact_email" | "website",
-        ) => Some(limits::NAME),
+        ("company_profiles", "legal_name" | "tagline" | "contact_email" | "website") => {
+            Some(limits::NAME)
+        }
         ("company_profiles", "address") => Some(limits::ADDRESS),
         ("company_profiles", "state_name") => Some(limits::SHORT),
         ("company_profiles", "state_code" | "gstin" | "pan" | "contact_phone") => {

@@ -8,6 +8,7 @@ mod assignments;
 mod auth;
 mod edge;
 mod hardening;
+mod invoices;
 mod master;
 mod openapi;
 mod rbac;

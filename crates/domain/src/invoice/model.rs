@@ -225,6 +225,19 @@ impl Invoice {
         self.check_against_due(amount, "paid")
     }
 
+    /// Marking paid: an issued invoice with something still due.
+    pub fn check_settleable(&self) -> DomainResult<()> {
+        let status = self.status()?;
+        match status {
+            InvoiceStatus::Draft | InvoiceStatus::Void => Err(not_in(status, "paid")),
+            InvoiceStatus::Paid => Err(DomainError::conflict(
+                "already_settled",
+                "Nothing is due on this invoice",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// A credit of any kind: like a payment, so that payments and credits together never
     /// exceed the total.
     pub fn check_adjustment(&self, amount: Money) -> DomainResult<()> {
@@ -443,6 +456,23 @@ mod tests {
         assert!(invoice(ISSUED, "1000", "10", "0").check_sendable().is_ok());
         assert_eq!(
             code(invoice(ISSUED, "1000", "1180", "0").check_sendable()),
+            "invalid_invoice_state"
+        );
+    }
+
+    #[test]
+    fn only_an_issued_invoice_with_something_due_is_marked_paid() {
+        assert!(
+            invoice(ISSUED, "1000", "100", "0")
+                .check_settleable()
+                .is_ok()
+        );
+        assert_eq!(
+            code(invoice(ISSUED, "1000", "1180", "0").check_settleable()),
+            "already_settled"
+        );
+        assert_eq!(
+            code(invoice(Stage::Draft, "1000", "0", "0").check_settleable()),
             "invalid_invoice_state"
         );
     }

@@ -65,8 +65,11 @@ impl CompanyProfile {
 pub trait CompanyProfileRepository: Send + Sync {
     /// The profile, if one was ever saved.
     async fn get(&self) -> DomainResult<Option<CompanyProfile>>;
-    async fn save(&self, profile: &CompanyProfile, at: OffsetDateTime)
-    -> DomainResult<CompanyProfile>;
+    async fn save(
+        &self,
+        profile: &CompanyProfile,
+        at: OffsetDateTime,
+    ) -> DomainResult<CompanyProfile>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

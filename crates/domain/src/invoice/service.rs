@@ -15,7 +15,9 @@ use crate::activity::ActivityDraft;
 use crate::assignment::{Assignment, AssignmentScope, AssignmentService, sees_money};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
-use crate::master::{Branches, CompanyAccountFields, CompanyAccounts, MasterFilter, MasterRepository, Record};
+use crate::master::{
+    Branches, CompanyAccountFields, CompanyAccounts, MasterFilter, MasterRepository, Record,
+};
 use crate::money::Money;
 use crate::page::{Page, Paged};
 use crate::text::{self, limits};
@@ -109,7 +111,9 @@ impl Change for InvoiceWrite {
             store.insert(&self.after, self.at).await?
         } else {
             if let Some(p) = &self.payment {
-                let paid = store.add_payment(self.after.id(), p, self.by, self.at).await?;
+                let paid = store
+                    .add_payment(self.after.id(), p, self.by, self.at)
+                    .await?;
                 detail = format!(r#"{{"amount":"{}","mode":"{}"}}"#, paid.amount, paid.mode);
             }
             if let Some(a) = &self.adjustment {
@@ -234,19 +238,40 @@ impl InvoiceService {
                 Err(m) => e.add("legal_name", m),
             }
         }
-        let mut field = |value: Option<Option<String>>, name: &str, max: usize, slot: &mut Option<String>| {
-            if let Some(v) = value {
-                *slot = text::optional_field(v, name, max, &mut e);
-            }
-        };
+        let mut field =
+            |value: Option<Option<String>>, name: &str, max: usize, slot: &mut Option<String>| {
+                if let Some(v) = value {
+                    *slot = text::optional_field(v, name, max, &mut e);
+                }
+            };
         field(changes.tagline, "tagline", limits::NAME, &mut p.tagline);
         field(changes.address, "address", limits::ADDRESS, &mut p.address);
-        field(changes.state_name, "state_name", limits::SHORT, &mut p.state_name);
-        field(changes.state_code, "state_code", limits::CODE, &mut p.state_code);
+        field(
+            changes.state_name,
+            "state_name",
+            limits::SHORT,
+            &mut p.state_name,
+        );
+        field(
+            changes.state_code,
+            "state_code",
+            limits::CODE,
+            &mut p.state_code,
+        );
         field(changes.gstin, "gstin", limits::CODE, &mut p.gstin);
         field(changes.pan, "pan", limits::CODE, &mut p.pan);
-        field(changes.contact_email, "contact_email", limits::NAME, &mut p.contact_email);
-        field(changes.contact_phone, "contact_phone", limits::CODE, &mut p.contact_phone);
+        field(
+            changes.contact_email,
+            "contact_email",
+            limits::NAME,
+            &mut p.contact_email,
+        );
+        field(
+            changes.contact_phone,
+            "contact_phone",
+            limits::CODE,
+            &mut p.contact_phone,
+        );
         field(changes.website, "website", limits::NAME, &mut p.website);
         if let Some(rate) = changes.default_gst_rate
             && let Some(rate) = e.check("default_gst_rate", Rate::parse(&rate))
@@ -286,7 +311,11 @@ impl InvoiceService {
 
     /// The invoices of an assignment the actor may see (amounts are for the caller to
     /// hide from those who may not see money).
-    pub async fn of_assignment(&self, actor: &Actor, assignment: i64) -> DomainResult<Vec<Invoice>> {
+    pub async fn of_assignment(
+        &self,
+        actor: &Actor,
+        assignment: i64,
+    ) -> DomainResult<Vec<Invoice>> {
         let assignment = self.assignments.load(actor, assignment).await?;
         self.repo.of_assignment(assignment.id).await
     }
@@ -363,7 +392,11 @@ impl InvoiceService {
             record.lines = fee_line(&assignment);
         }
         record.company_account_id = select_account(
-            &self.accounts.list(MasterFilter::default(), Page::first(1000)).await?.items,
+            &self
+                .accounts
+                .list(MasterFilter::default(), Page::first(1000))
+                .await?
+                .items,
             named_account,
             f.bank_id,
         )?;
@@ -386,12 +419,23 @@ impl InvoiceService {
     }
 
     /// Changes a draft.
-    pub async fn update(&self, actor: &Actor, id: InvoiceId, draft: InvoiceDraft) -> DomainResult<Invoice> {
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        draft: InvoiceDraft,
+    ) -> DomainResult<Invoice> {
         actor.require(Capability::ModifyInvoice)?;
         let detail = self.get(actor, id).await?;
         detail.invoice.check_editable()?;
-        if draft.assignment_id.is_some_and(|a| a != detail.invoice.record().assignment_id) {
-            return Err(DomainError::invalid("assignment_id", "an invoice stays with its assignment"));
+        if draft
+            .assignment_id
+            .is_some_and(|a| a != detail.invoice.record().assignment_id)
+        {
+            return Err(DomainError::invalid(
+                "assignment_id",
+                "an invoice stays with its assignment",
+            ));
         }
         let mut record = detail.invoice.record().clone();
         let named_account = draft.company_account_id;
@@ -400,7 +444,11 @@ impl InvoiceService {
             record.company_account_id = match named {
                 None => None,
                 Some(id) => select_account(
-                    &self.accounts.list(MasterFilter::default(), Page::first(1000)).await?.items,
+                    &self
+                        .accounts
+                        .list(MasterFilter::default(), Page::first(1000))
+                        .await?
+                        .items,
                     Some(id),
                     None,
                 )?,
@@ -408,8 +456,17 @@ impl InvoiceService {
         }
         let after = Invoice::restore(record);
         after.totals()?;
-        self.write(actor, &detail, after, "edited", "INVOICE_UPDATED", "Invoice draft changed", None, None)
-            .await
+        self.write(
+            actor,
+            &detail,
+            after,
+            "edited",
+            "INVOICE_UPDATED",
+            "Invoice draft changed",
+            None,
+            None,
+        )
+        .await
     }
 
     /// Numbers the draft from its assignment's code and takes the GST split.
@@ -423,20 +480,40 @@ impl InvoiceService {
         let place = match record.place_of_supply.clone() {
             Some(place) => Some(place),
             None => match record.branch_id {
-                Some(branch) => self.branches.get(branch).await.ok().and_then(|b| b.fields.state),
+                Some(branch) => self
+                    .branches
+                    .get(branch)
+                    .await
+                    .ok()
+                    .and_then(|b| b.fields.state),
                 None => None,
             },
         };
         let within = place.as_deref().is_some_and(|p| profile.is_home_state(p));
         let tax = detail.invoice.totals()?.tax;
         record.split = Some(split(tax, within).map_err(DomainError::unexpected)?);
-        record.number = Some(invoice_number(&detail.assignment_code, &self.number_prefix)?);
+        record.number = Some(invoice_number(
+            &detail.assignment_code,
+            &self.number_prefix,
+        )?);
         record.stage = Stage::Issued { sent: false };
         record.issued_at = Some(now);
         record.issued_date = self.assignments.zone().local_date(now);
-        let message = format!("Invoice {} issued", record.number.as_deref().unwrap_or_default());
-        self.write(actor, &detail, Invoice::restore(record), "issued", "INVOICE_ISSUED", &message, None, None)
-            .await
+        let message = format!(
+            "Invoice {} issued",
+            record.number.as_deref().unwrap_or_default()
+        );
+        self.write(
+            actor,
+            &detail,
+            Invoice::restore(record),
+            "issued",
+            "INVOICE_ISSUED",
+            &message,
+            None,
+            None,
+        )
+        .await
     }
 
     pub async fn send(&self, actor: &Actor, id: InvoiceId) -> DomainResult<Invoice> {
@@ -446,31 +523,64 @@ impl InvoiceService {
         let mut record = detail.invoice.record().clone();
         record.stage = Stage::Issued { sent: true };
         record.sent_at = Some(self.clock.now());
-        self.write(actor, &detail, Invoice::restore(record), "sent", "INVOICE_SENT", "Invoice sent", None, None)
-            .await
+        self.write(
+            actor,
+            &detail,
+            Invoice::restore(record),
+            "sent",
+            "INVOICE_SENT",
+            "Invoice sent",
+            None,
+            None,
+        )
+        .await
     }
 
     pub async fn void(&self, actor: &Actor, id: InvoiceId, reason: &str) -> DomainResult<Invoice> {
         actor.require(Capability::ModifyInvoice)?;
         let detail = self.get(actor, id).await?;
         detail.invoice.check_voidable()?;
-        let reason = text::parse(reason, limits::LONG).map_err(|m| DomainError::invalid("reason", m))?;
+        let reason =
+            text::parse(reason, limits::LONG).map_err(|m| DomainError::invalid("reason", m))?;
         if reason.chars().count() < 3 {
-            return Err(DomainError::invalid("reason", "must be at least 3 characters"));
+            return Err(DomainError::invalid(
+                "reason",
+                "must be at least 3 characters",
+            ));
         }
         let mut record = detail.invoice.record().clone();
         record.stage = Stage::Void;
         record.voided_at = Some(self.clock.now());
         record.void_reason = Some(reason);
-        self.write(actor, &detail, Invoice::restore(record), "voided", "INVOICE_VOIDED", "Invoice voided", None, None)
-            .await
+        self.write(
+            actor,
+            &detail,
+            Invoice::restore(record),
+            "voided",
+            "INVOICE_VOIDED",
+            "Invoice voided",
+            None,
+            None,
+        )
+        .await
     }
 
-    pub async fn add_payment(&self, actor: &Actor, id: InvoiceId, payment: NewPayment) -> DomainResult<Invoice> {
+    pub async fn add_payment(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        payment: NewPayment,
+    ) -> DomainResult<Invoice> {
         actor.require(Capability::ModifyMoney)?;
         let detail = self.get(actor, id).await?;
-        self.record_payment(actor, &detail, payment, "payment_recorded", "INVOICE_PAYMENT_RECORDED")
-            .await
+        self.record_payment(
+            actor,
+            &detail,
+            payment,
+            "payment_recorded",
+            "INVOICE_PAYMENT_RECORDED",
+        )
+        .await
     }
 
     /// A money role settles what is still due with one payment.
@@ -482,6 +592,7 @@ impl InvoiceService {
     }
 
     fn plan_settle(&self, actor: &Actor, detail: &InvoiceDetail) -> DomainResult<InvoiceWrite> {
+        detail.invoice.check_settleable()?;
         let due = detail.invoice.balance()?.due;
         let payment = NewPayment {
             amount: due,
@@ -490,7 +601,13 @@ impl InvoiceService {
             reference_no: None,
             notes: Some("Marked paid".into()),
         };
-        self.plan_payment(actor, detail, payment, "payment_recorded", "INVOICE_MARKED_PAID")
+        self.plan_payment(
+            actor,
+            detail,
+            payment,
+            "payment_recorded",
+            "INVOICE_MARKED_PAID",
+        )
     }
 
     async fn record_payment(
@@ -521,17 +638,40 @@ impl InvoiceService {
             record.paid_at = Some(payment.paid_at);
         }
         let message = format!("Payment of {} recorded", payment.amount);
-        Ok(self.plan(actor, detail, Invoice::restore(record), event, kind, message, Some(payment), None))
+        Ok(self.plan(
+            actor,
+            detail,
+            Invoice::restore(record),
+            event,
+            kind,
+            message,
+            Some(payment),
+            None,
+        ))
     }
 
-    pub async fn add_adjustment(&self, actor: &Actor, id: InvoiceId, adjustment: NewAdjustment) -> DomainResult<Invoice> {
+    pub async fn add_adjustment(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        adjustment: NewAdjustment,
+    ) -> DomainResult<Invoice> {
         actor.require(Capability::ModifyInvoice)?;
         let detail = self.get(actor, id).await?;
         detail.invoice.check_adjustment(adjustment.amount)?;
         let mut record = detail.invoice.record().clone();
         record.credited = Money::from_paise(record.credited.paise() + adjustment.amount.paise());
         let message = format!("{} of {} added", adjustment.kind, adjustment.amount);
-        let change = self.plan(actor, &detail, Invoice::restore(record), "adjustment_added", "INVOICE_ADJUSTMENT_ADDED", message, None, Some(adjustment));
+        let change = self.plan(
+            actor,
+            &detail,
+            Invoice::restore(record),
+            "adjustment_added",
+            "INVOICE_ADJUSTMENT_ADDED",
+            message,
+            None,
+            Some(adjustment),
+        );
         work::commit(self.work.as_ref(), &change).await
     }
 
@@ -547,7 +687,16 @@ impl InvoiceService {
         payment: Option<NewPayment>,
         adjustment: Option<NewAdjustment>,
     ) -> DomainResult<Invoice> {
-        let change = self.plan(actor, detail, after, event, kind, message.to_owned(), payment, adjustment);
+        let change = self.plan(
+            actor,
+            detail,
+            after,
+            event,
+            kind,
+            message.to_owned(),
+            payment,
+            adjustment,
+        );
         work::commit(self.work.as_ref(), &change).await
     }
 
@@ -608,15 +757,36 @@ impl InvoiceService {
                 }
             }
         }
-        let mut text_field = |value: Option<Option<String>>, name: &str, max: usize, slot: &mut Option<String>| {
-            if let Some(v) = value {
-                *slot = text::optional_field(v, name, max, &mut e);
-            }
-        };
-        text_field(d.bill_to_name, "bill_to_name", limits::NAME, &mut r.bill_to_name);
-        text_field(d.bill_to_address, "bill_to_address", limits::ADDRESS, &mut r.bill_to_address);
-        text_field(d.bill_to_gstin, "bill_to_gstin", limits::CODE, &mut r.bill_to_gstin);
-        text_field(d.place_of_supply, "place_of_supply", limits::SHORT, &mut r.place_of_supply);
+        let mut text_field =
+            |value: Option<Option<String>>, name: &str, max: usize, slot: &mut Option<String>| {
+                if let Some(v) = value {
+                    *slot = text::optional_field(v, name, max, &mut e);
+                }
+            };
+        text_field(
+            d.bill_to_name,
+            "bill_to_name",
+            limits::NAME,
+            &mut r.bill_to_name,
+        );
+        text_field(
+            d.bill_to_address,
+            "bill_to_address",
+            limits::ADDRESS,
+            &mut r.bill_to_address,
+        );
+        text_field(
+            d.bill_to_gstin,
+            "bill_to_gstin",
+            limits::CODE,
+            &mut r.bill_to_gstin,
+        );
+        text_field(
+            d.place_of_supply,
+            "place_of_supply",
+            limits::SHORT,
+            &mut r.place_of_supply,
+        );
         text_field(d.terms, "terms", limits::LONG, &mut r.terms);
         text_field(d.notes, "notes", limits::LONG, &mut r.notes);
         if let Some(items) = d.items {
@@ -660,8 +830,14 @@ impl InvoiceService {
                     {
                         lines.push(Line {
                             description,
-                            priced: Priced { quantity, unit_price, tax_rate },
-                            order_index: item.order_index.unwrap_or(i32::try_from(i).unwrap_or(i32::MAX)),
+                            priced: Priced {
+                                quantity,
+                                unit_price,
+                                tax_rate,
+                            },
+                            order_index: item
+                                .order_index
+                                .unwrap_or(i32::try_from(i).unwrap_or(i32::MAX)),
                         });
                     }
                 }
@@ -736,9 +912,11 @@ impl crate::approval::InvoiceLedger for InvoiceService {
     }
 
     async fn check_payable(&self, invoice_id: i64) -> DomainResult<()> {
-        let detail = self.repo.get(InvoiceId(invoice_id)).await?;
-        let due = detail.invoice.balance()?.due;
-        detail.invoice.check_payment(due)
+        self.repo
+            .get(InvoiceId(invoice_id))
+            .await?
+            .invoice
+            .check_settleable()
     }
 
     async fn plan_mark_paid(

@@ -1,0 +1,517 @@
+//! Invoices end to end: drafts to paid, numbers, GST, payments and credits, mark-paid
+//! by a money role and through an approval, the ledger, and privacy.
+
+use serde_json::{Value, json};
+
+use crate::assignments::{bank_case, create};
+use crate::helpers::*;
+
+/// A BANK case at Axis / Chennai Main (Tamil Nadu) with a fee, made by an ADMIN.
+async fn billable(app: &TestApp, admin: &str, borrower: &str, fee: &str) -> (i64, String) {
+    let mut body = bank_case(borrower);
+    body["fees"] = json!(fee);
+    let made = create(app, admin, &body).await;
+    (
+        made["id"].as_i64().unwrap(),
+        made["assignment_code"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn draft(app: &TestApp, token: &str, assignment: i64) -> Value {
+    expect(
+        app.post(
+            "/api/invoices",
+            token,
+            &json!({"assignment_id": assignment}),
+        )
+        .await,
+        201,
+    )
+    .await
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap()
+}
+
+async fn act(
+    app: &TestApp,
+    token: &str,
+    invoice: i64,
+    action: &str,
+    body: Value,
+    status: u16,
+) -> Value {
+    expect(
+        app.post(&format!("/api/invoices/{invoice}/{action}"), token, &body)
+            .await,
+        status,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_invoice_goes_from_draft_to_paid_with_the_arithmetic_of_the_docs() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let (assignment, code) = billable(&app, &admin, "Lifecycle", "10000.00").await;
+
+    // Drafted with the assignment's fee as its line, at the default 18%.
+    let invoice = draft(&app, &finance, assignment).await;
+    let inv = id(&invoice);
+    assert_eq!(invoice["status"], "DRAFT");
+    assert_eq!(invoice["invoice_number"], Value::Null);
+    assert_eq!(invoice["tax_rate"], "18.00");
+    assert_eq!(
+        invoice["items"][0]["description"],
+        format!("Valuation Fees ({code})")
+    );
+    assert_eq!(invoice["grand_total"], "11800.00");
+    assert_eq!(invoice["party_name"], "Lifecycle");
+    // One live invoice per assignment.
+    let second = expect(
+        app.post(
+            "/api/invoices",
+            &finance,
+            &json!({"assignment_id": assignment}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(second["code"], "live_invoice_exists");
+
+    // Example 3 of docs/invoice-arithmetic.md: a discount before tax.
+    let edited = expect(
+        app.patch(
+            &format!("/api/invoices/{inv}"),
+            &finance,
+            &json!({"discount_amount": "1000.00", "due_date": "2099-12-31"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(edited["subtotal"], "10000.00");
+    assert_eq!(edited["taxable_value"], "9000.00");
+    assert_eq!(edited["tax_total"], "1620.00");
+    assert_eq!(edited["grand_total"], "10620.00");
+    // A discount over the subtotal is refused.
+    expect(
+        app.patch(
+            &format!("/api/invoices/{inv}"),
+            &finance,
+            &json!({"discount_amount": "10000.01"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+
+    // Issued: numbered from the assignment's code; Chennai is not the firm's state here
+    // (no profile), so all of the tax is IGST.
+    let issued = act(&app, &finance, inv, "issue", json!({}), 200).await;
+    assert_eq!(issued["status"], "ISSUED");
+    assert_eq!(issued["invoice_number"], code.replacen("VAL", "INV", 1));
+    assert_eq!(issued["tax_breakdown"]["igst"], "1620.00");
+    assert_eq!(issued["tax_breakdown"]["cgst"], "0.00");
+    expect(
+        app.patch(
+            &format!("/api/invoices/{inv}"),
+            &finance,
+            &json!({"notes": "x"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    act(&app, &finance, inv, "issue", json!({}), 409).await;
+    assert_eq!(
+        act(&app, &finance, inv, "send", json!({}), 200).await["status"],
+        "SENT"
+    );
+
+    // Payments and credits, never more than is due.
+    let part = act(
+        &app,
+        &finance,
+        inv,
+        "payments",
+        json!({"amount": "5000.00", "mode": "UPI", "reference_no": "UTR1"}),
+        200,
+    )
+    .await;
+    assert_eq!(part["status"], "PARTIALLY_PAID");
+    assert_eq!(part["amount_due"], "5620.00");
+    act(
+        &app,
+        &finance,
+        inv,
+        "payments",
+        json!({"amount": "5620.01"}),
+        422,
+    )
+    .await;
+    act(&app, &finance, inv, "payments", json!({"amount": "0"}), 422).await;
+    act(
+        &app,
+        &finance,
+        inv,
+        "payments",
+        json!({"amount": "1", "mode": "BARTER"}),
+        422,
+    )
+    .await;
+    let credited = act(
+        &app,
+        &finance,
+        inv,
+        "adjustments",
+        json!({"amount": "620.00", "adjustment_type": "CREDIT_NOTE", "reason": "Goodwill"}),
+        200,
+    )
+    .await;
+    let year = code.split('/').nth(1).unwrap().to_owned();
+    assert_eq!(
+        credited["adjustments"][0]["credit_note_number"],
+        format!("CN/{year}/0001")
+    );
+    act(
+        &app,
+        &finance,
+        inv,
+        "adjustments",
+        json!({"amount": "5000.01"}),
+        422,
+    )
+    .await;
+    // The assignment is unpaid until the invoice is.
+    let work = format!("/api/assignments/{assignment}");
+    assert_eq!(
+        expect(app.get(&work, &finance).await, 200).await["is_paid"],
+        false
+    );
+    let paid = act(
+        &app,
+        &finance,
+        inv,
+        "payments",
+        json!({"amount": "5000.00"}),
+        200,
+    )
+    .await;
+    assert_eq!(paid["status"], "PAID");
+    assert_eq!(paid["amount_due"], "0.00");
+    assert!(paid["paid_at"].is_string());
+    assert_eq!(
+        expect(app.get(&work, &finance).await, 200).await["is_paid"],
+        true
+    );
+    let events: Vec<&str> = paid["audit_trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "created",
+            "edited",
+            "issued",
+            "sent",
+            "payment_recorded",
+            "adjustment_added",
+            "payment_recorded"
+        ]
+    );
+    // A paid invoice is credited, not voided.
+    let refused = act(&app, &admin, inv, "void", json!({"reason": "Wrong"}), 409).await;
+    assert_eq!(refused["code"], "invoice_has_payments");
+}
+
+#[tokio::test]
+async fn gst_splits_inside_the_firms_state() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let profile = expect(app.get("/api/master/company-profile", &finance).await, 200).await;
+    assert_eq!(profile["default_gst_rate"], "18.00");
+    let saved = expect(
+        app.patch(
+            "/api/master/company-profile",
+            &finance,
+            &json!({"legal_name": "Pinnacle Consultants", "state_name": "Tamil Nadu",
+                    "state_code": "33", "gstin": "33ABCDE1234F1Z5"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(saved["legal_name"], "Pinnacle Consultants");
+    expect(
+        app.patch(
+            "/api/master/company-profile",
+            &app.login(OPS).await,
+            &json!({"legal_name": "X"}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    let (assignment, _) = billable(&app, &admin, "Local", "501.05").await;
+    let inv = id(&draft(&app, &finance, assignment).await);
+    // Example 2: 501.05 × 18% = 90.19, split 45.10 + 45.09.
+    let issued = act(&app, &finance, inv, "issue", json!({}), 200).await;
+    assert_eq!(issued["tax_breakdown"]["cgst"], "45.10");
+    assert_eq!(issued["tax_breakdown"]["sgst"], "45.09");
+    assert_eq!(issued["tax_breakdown"]["igst"], "0.00");
+}
+
+#[tokio::test]
+async fn mark_paid_by_finance_at_once_and_by_others_through_one_approval() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let ops = app.login(OPS).await;
+    let (first, _) = billable(&app, &admin, "Direct", "1000.00").await;
+    let inv = id(&draft(&app, &finance, first).await);
+    // Nothing is paid before issue.
+    act(&app, &finance, inv, "mark-paid", json!({}), 409).await;
+    act(&app, &finance, inv, "issue", json!({}), 200).await;
+    let paid = act(&app, &finance, inv, "mark-paid", json!({}), 200).await;
+    assert_eq!(paid["status"], "PAID");
+    assert_eq!(paid["payments"][0]["amount"], "1180.00");
+    assert_eq!(paid["payments"][0]["mode"], "MANUAL");
+
+    let (second, _) = billable(&app, &admin, "Requested", "2000.00").await;
+    let other = id(&draft(&app, &finance, second).await);
+    act(&app, &finance, other, "issue", json!({}), 200).await;
+    let asked = act(&app, &ops, other, "mark-paid", json!({}), 202).await;
+    assert_eq!(asked["action_type"], "MARK_PAID");
+    assert_eq!(asked["entity_type"], "INVOICE");
+    assert_eq!(asked["assignment_id"], second);
+    let approval = id(&asked);
+    // Decided by money: not by a supervisor, not by its requester.
+    expect(
+        app.post(
+            &format!("/api/approvals/{approval}/approve"),
+            &ops,
+            &json!({}),
+        )
+        .await,
+        403,
+    )
+    .await;
+    expect(
+        app.post(
+            &format!("/api/approvals/{approval}/approve"),
+            &finance,
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(
+        app.post(
+            &format!("/api/approvals/{approval}/approve"),
+            &admin,
+            &json!({}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let settled = expect(
+        app.get(&format!("/api/invoices/{other}"), &finance).await,
+        200,
+    )
+    .await;
+    assert_eq!(settled["status"], "PAID");
+    assert_eq!(settled["payments"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        expect(
+            app.get(&format!("/api/assignments/{second}"), &finance)
+                .await,
+            200
+        )
+        .await["is_paid"],
+        true
+    );
+    // Nothing left to mark: refused when asked.
+    act(&app, &ops, other, "mark-paid", json!({}), 409).await;
+}
+
+#[tokio::test]
+async fn a_void_draft_makes_room_for_a_new_invoice() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let (assignment, _) = billable(&app, &admin, "Again", "700.00").await;
+    let inv = id(&draft(&app, &finance, assignment).await);
+    act(&app, &finance, inv, "void", json!({"reason": "x"}), 422).await;
+    let void = act(
+        &app,
+        &finance,
+        inv,
+        "void",
+        json!({"reason": "Wrong rate"}),
+        200,
+    )
+    .await;
+    assert_eq!(void["status"], "VOID");
+    assert_eq!(void["amount_due"], "0.00");
+    act(&app, &finance, inv, "payments", json!({"amount": "1"}), 409).await;
+    draft(&app, &finance, assignment).await;
+}
+
+#[tokio::test]
+async fn twenty_concurrent_credit_notes_are_numbered_without_gaps() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let mut invoices = Vec::new();
+    let mut year = String::new();
+    for n in 0..20 {
+        let (assignment, code) = billable(&app, &admin, &format!("CN{n}"), "100.00").await;
+        year = code.split('/').nth(1).unwrap().to_owned();
+        let inv = id(&draft(&app, &finance, assignment).await);
+        act(&app, &finance, inv, "issue", json!({}), 200).await;
+        invoices.push(inv);
+    }
+    let mut calls = tokio::task::JoinSet::new();
+    for inv in invoices {
+        let call = app
+            .client
+            .post(app.url(&format!("/api/invoices/{inv}/adjustments")))
+            .bearer_auth(&finance)
+            .json(&json!({"amount": "10.00", "adjustment_type": "CREDIT_NOTE"}));
+        calls.spawn(async move {
+            let response = call.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200);
+            let body: Value = response.json().await.unwrap();
+            body["adjustments"][0]["credit_note_number"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(number) = calls.join_next().await {
+        numbers.push(number.unwrap());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=20).map(|n| format!("CN/{year}/{n:04}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+#[tokio::test]
+async fn the_ledger_filters_sorts_searches_and_pages() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let mut codes = Vec::new();
+    for (n, fee) in ["100.00", "200.00", "300.00"].iter().enumerate() {
+        let (assignment, code) = billable(&app, &admin, &format!("Ledger {n}"), fee).await;
+        let inv = id(&draft(&app, &finance, assignment).await);
+        if n > 0 {
+            act(&app, &finance, inv, "issue", json!({}), 200).await;
+        }
+        codes.push(code);
+    }
+    let page = expect(app.get("/api/invoices?page_size=2", &finance).await, 200).await;
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["page"], 1);
+    assert_eq!(page["page_size"], 2);
+    assert_eq!(page["has_more"], true);
+    let rest = expect(
+        app.get("/api/invoices?page=2&page_size=2", &finance).await,
+        200,
+    )
+    .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["has_more"], false);
+    let drafts = expect(app.get("/api/invoices?status=DRAFT", &finance).await, 200).await;
+    assert_eq!(drafts["total"], 1);
+    let unpaid = expect(app.get("/api/invoices?unpaid=true", &finance).await, 200).await;
+    assert_eq!(unpaid["total"], 2);
+    let found = expect(
+        app.get(
+            &format!("/api/invoices?search={}", codes[2].replace('/', "%2F")),
+            &finance,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["assignment_code"], codes[2]);
+    let by_total = expect(
+        app.get("/api/invoices?sort_by=total_amount&sort_dir=desc", &finance)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(by_total["items"][0]["grand_total"], "354.00");
+    let big = expect(app.get("/api/invoices?amount_min=200", &finance).await, 200).await;
+    assert_eq!(big["total"], 2);
+    assert_eq!(big["items"][0]["item_preview"][0]["line_total"], "200.00");
+    for bad in [
+        "status=NOPE",
+        "sort_by=fees",
+        "issued_from=yesterday",
+        "page=zero",
+    ] {
+        expect(
+            app.get(&format!("/api/invoices?{bad}"), &finance).await,
+            422,
+        )
+        .await;
+    }
+    // The dashboard counts the issued ones awaiting payment.
+    let overview = expect(app.get("/api/dashboard/overview", &finance).await, 200).await;
+    assert_eq!(overview["payments_pending"], 2);
+}
+
+#[tokio::test]
+async fn only_money_roles_see_invoices_and_their_amounts() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let field = app.login(FIELD).await;
+    let field_id = app.user_id(&admin, FIELD).await;
+    let mut body = bank_case("Private");
+    body["fees"] = json!("900.00");
+    body["assigned_to_user_id"] = json!(field_id);
+    body["override_on_leave"] = json!(true);
+    let assignment = id(&create(&app, &admin, &body).await);
+    let inv = id(&draft(&app, &finance, assignment).await);
+    expect(app.get("/api/invoices", &field).await, 403).await;
+    expect(app.get(&format!("/api/invoices/{inv}"), &field).await, 403).await;
+    let detail = expect(
+        app.get(&format!("/api/assignments/{assignment}/detail"), &field)
+            .await,
+        200,
+    )
+    .await;
+    let listed = &detail["invoices"][0];
+    assert_eq!(listed["id"], inv);
+    assert_eq!(listed["status"], "DRAFT");
+    for key in ["total_amount", "amount_due", "is_paid"] {
+        assert!(listed.get(key).is_none(), "{key} shown: {listed}");
+    }
+    assert_eq!(
+        expect(app.get("/api/dashboard/overview", &field).await, 200).await["payments_pending"],
+        0
+    );
+    let seen = expect(
+        app.get(&format!("/api/assignments/{assignment}/detail"), &finance)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(seen["invoices"][0]["total_amount"], "1062.00");
+}
