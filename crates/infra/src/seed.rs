@@ -85,8 +85,38 @@ pub async fn seed_demo(
     }
     let stamp = Stamp::new(now);
     seed_master_data(&txn, stamp).await.map_err(unexpected)?;
+    seed_company_profile(&txn, now).await.map_err(unexpected)?;
     txn.commit().await.map_err(unexpected)?;
     Ok(true)
+}
+
+/// The firm's profile as its invoices name it (v1's demo firm, in Karnataka).
+async fn seed_company_profile(
+    txn: &DatabaseTransaction,
+    now: time::OffsetDateTime,
+) -> Result<(), sea_orm::DbErr> {
+    use crate::entity::company_profiles;
+    use sea_orm::ConnectionTrait;
+    company_profiles::ActiveModel {
+        id: Set(1),
+        legal_name: Set("Pinnacle Consultants".to_owned()),
+        tagline: Set(text("Chartered Engineers & Approved Valuers")),
+        address: Set(text(
+            "Sai Nagar, near Sai Mandir, Mudhol, Karnataka 587313, India",
+        )),
+        state_name: Set(text("Karnataka")),
+        state_code: Set(text("29")),
+        gstin: Set(text("29DERPK2070C1ZF")),
+        pan: Set(text("DERPK2070C")),
+        contact_email: Set(text("admin@zenops.local")),
+        contact_phone: Set(text("+91-90000-00000")),
+        website: Set(text("zenops.local")),
+        default_gst_rate: Set(1800),
+        updated_at: Set(crate::db::stored_time_on(txn.get_database_backend(), now)),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 fn text(s: &str) -> Option<String> {
@@ -730,6 +760,7 @@ pub async fn seed_demo_work(
         [&admin, &ops, &hr, &assistant, &field, &employee],
     )
     .await?;
+    seed_demo_invoices(adapters, &assignments, &made, &admin, &ops).await?;
     Ok(true)
 }
 
@@ -835,5 +866,115 @@ async fn seed_demo_approvals(
     engine
         .reject(&admin, promotion.id(), Some("After the probation review"))
         .await?;
+    Ok(())
+}
+
+/// Invoices in every status: a draft, issued, sent, part-paid, paid after a credit note,
+/// void; and a MARK_PAID request waiting for FINANCE.
+async fn seed_demo_invoices(
+    adapters: &crate::Adapters,
+    assignments: &zenops_domain::assignment::AssignmentService,
+    made: &[(i64, Option<zenops_domain::user::UserId>, Option<&str>)],
+    admin: &zenops_domain::user::User,
+    ops: &zenops_domain::user::User,
+) -> DomainResult<()> {
+    use zenops_domain::Actor;
+    use zenops_domain::invoice::{
+        AdjustmentType, InvoiceDraft, InvoiceService, NewAdjustment, NewPayment, PaymentMode,
+    };
+
+    let engine = InvoiceService::new(
+        adapters.invoices.clone(),
+        adapters.work.clone(),
+        assignments.clone(),
+        adapters.company_profile.clone(),
+        adapters.company_accounts.clone(),
+        adapters.branches.clone(),
+        adapters.clock.clone(),
+        "INV".to_owned(),
+    );
+    let admin = Actor::new(admin.id, admin.roles.clone(), &admin.capability_overrides);
+    let ops = Actor::new(ops.id, ops.roles.clone(), &ops.capability_overrides);
+    let now = adapters.clock.now();
+    let billable: Vec<i64> = made
+        .iter()
+        .filter(|(_, _, last)| *last != Some("CANCELLED"))
+        .map(|(id, _, _)| *id)
+        .collect();
+    let amount = |s: &str| {
+        s.parse::<zenops_domain::money::Money>()
+            .map_err(DomainError::unexpected)
+    };
+    for (n, assignment) in billable.iter().take(7).enumerate() {
+        let today = assignments.zone().local_date(now);
+        let draft = InvoiceDraft {
+            assignment_id: Some(*assignment),
+            issued_date: Some(today - time::Duration::days(20)),
+            due_date: Some(Some(
+                today + time::Duration::days(15 - 5 * i64::try_from(n).unwrap_or(0)),
+            )),
+            ..InvoiceDraft::default()
+        };
+        let invoice = engine.create(&admin, draft).await?.id();
+        let pay = |value: zenops_domain::money::Money, mode| NewPayment {
+            amount: value,
+            mode,
+            paid_at: now,
+            reference_no: Some(format!("UTR{:06}", 1000 + n)),
+            notes: None,
+        };
+        match n {
+            0 => {}
+            1 => {
+                engine.issue(&admin, invoice).await?;
+            }
+            2 => {
+                engine.issue(&admin, invoice).await?;
+                engine.send(&admin, invoice).await?;
+            }
+            3 => {
+                engine.issue(&admin, invoice).await?;
+                engine.send(&admin, invoice).await?;
+                engine
+                    .add_payment(&admin, invoice, pay(amount("2000.00")?, PaymentMode::Upi))
+                    .await?;
+            }
+            4 => {
+                engine.issue(&admin, invoice).await?;
+                let credit = NewAdjustment {
+                    amount: amount("500.00")?,
+                    kind: AdjustmentType::CreditNote,
+                    reason: Some("Agreed reduction for a repeat client".to_owned()),
+                    issued_at: now,
+                };
+                engine.add_adjustment(&admin, invoice, credit).await?;
+                engine.mark_paid(&admin, invoice).await?;
+            }
+            5 => {
+                engine
+                    .void(&admin, invoice, "Raised against the wrong branch")
+                    .await?;
+            }
+            _ => {
+                engine.issue(&admin, invoice).await?;
+                // Operations ask FINANCE to mark it paid.
+                let approvals = zenops_domain::approval::ApprovalService::new(
+                    adapters.approvals.clone(),
+                    adapters.work.clone(),
+                    assignments.clone(),
+                    zenops_domain::user::UserService::new(
+                        adapters.users.clone(),
+                        adapters.hasher.clone(),
+                        adapters.clock.clone(),
+                        assignments.zone().clone(),
+                    ),
+                    adapters.users.clone(),
+                    std::sync::Arc::new(engine.clone()),
+                    adapters.clock.clone(),
+                );
+                approvals.mark_invoice_paid(&ops, invoice.0).await?;
+            }
+        }
+    }
     Ok(())
 }

@@ -515,3 +515,34 @@ async fn only_money_roles_see_invoices_and_their_amounts() {
     .await;
     assert_eq!(seen["invoices"][0]["total_amount"], "1062.00");
 }
+
+#[tokio::test]
+async fn the_demo_firm_has_invoices_in_every_status() {
+    let app = spawn_app_with(|s| {
+        s.seed_demo = true;
+        s.seed_demo_work = true;
+    })
+    .await;
+    let finance = app.login(FINANCE).await;
+    let ledger = expect(app.get("/api/invoices?page_size=50", &finance).await, 200).await;
+    let statuses: Vec<&str> = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    for status in ["DRAFT", "ISSUED", "SENT", "PARTIALLY_PAID", "PAID", "VOID"] {
+        assert!(statuses.contains(&status), "{status}: {statuses:?}");
+    }
+    let profile = expect(app.get("/api/master/company-profile", &finance).await, 200).await;
+    assert_eq!(profile["state_name"], "Karnataka");
+    let inbox = expect(app.get("/api/approvals/inbox", &finance).await, 200).await;
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action_type"] == "MARK_PAID"),
+        "{inbox}"
+    );
+}
