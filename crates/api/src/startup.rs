@@ -64,10 +64,17 @@ pub async fn prepare_database(settings: &Settings) -> Result<Database, StartupEr
 /// Gives the demo firm its demo assignments, if it has none yet.
 pub async fn seed_demo_work(settings: &Settings, adapters: &Adapters) -> Result<(), StartupError> {
     let zone = settings.firm_zone()?;
-    if zenops_infra::seed::seed_demo_work(adapters, zone, settings.assignment_code_prefix.trim())
-        .await?
-    {
-        tracing::info!("seeded a dozen demo assignments with tasks and messages");
+    let seeded = zenops_infra::seed::seed_demo_work(
+        adapters,
+        zone,
+        settings.assignment_code_prefix.trim(),
+        settings.invoice_number_prefix.trim(),
+    )
+    .await?;
+    if seeded {
+        tracing::info!(
+            "seeded a dozen demo assignments with tasks, messages, approvals and invoices"
+        );
     }
     Ok(())
 }

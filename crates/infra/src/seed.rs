@@ -392,6 +392,7 @@ pub async fn seed_demo_work(
     adapters: &crate::Adapters,
     zone: zenops_domain::sla::FirmZone,
     code_prefix: &str,
+    invoice_prefix: &str,
 ) -> DomainResult<bool> {
     use std::sync::Arc;
 
@@ -753,14 +754,16 @@ pub async fn seed_demo_work(
             .post(&ops_actor, id, &text, Vec::new(), n % 3 == 0)
             .await?;
     }
+    let invoicing = demo_invoicing(adapters, &assignments, invoice_prefix);
     seed_demo_approvals(
         adapters,
         &assignments,
+        &invoicing,
         &made,
         [&admin, &ops, &hr, &assistant, &field, &employee],
     )
     .await?;
-    seed_demo_invoices(adapters, &assignments, &made, &admin, &ops).await?;
+    seed_demo_invoices(adapters, &assignments, &invoicing, &made, &admin, &ops).await?;
     Ok(true)
 }
 
@@ -769,13 +772,14 @@ pub async fn seed_demo_work(
 async fn seed_demo_approvals(
     adapters: &crate::Adapters,
     assignments: &zenops_domain::assignment::AssignmentService,
+    invoicing: &zenops_domain::invoice::InvoiceService,
     made: &[(i64, Option<zenops_domain::user::UserId>, Option<&str>)],
     [admin, ops, hr, assistant, field, employee]: [&zenops_domain::user::User; 6],
 ) -> DomainResult<()> {
     use std::sync::Arc;
 
     use zenops_domain::Actor;
-    use zenops_domain::approval::{ApprovalService, NoInvoices, RequestDraft};
+    use zenops_domain::approval::{ApprovalService, RequestDraft};
     use zenops_domain::user::UserService;
 
     let actor =
@@ -791,7 +795,7 @@ async fn seed_demo_approvals(
             assignments.zone().clone(),
         ),
         adapters.users.clone(),
-        Arc::new(NoInvoices),
+        Arc::new(invoicing.clone()),
         adapters.clock.clone(),
     );
     // Open work of a person (the first found), for requests they may make.
@@ -874,25 +878,16 @@ async fn seed_demo_approvals(
 async fn seed_demo_invoices(
     adapters: &crate::Adapters,
     assignments: &zenops_domain::assignment::AssignmentService,
+    engine: &zenops_domain::invoice::InvoiceService,
     made: &[(i64, Option<zenops_domain::user::UserId>, Option<&str>)],
     admin: &zenops_domain::user::User,
     ops: &zenops_domain::user::User,
 ) -> DomainResult<()> {
     use zenops_domain::Actor;
     use zenops_domain::invoice::{
-        AdjustmentType, InvoiceDraft, InvoiceService, NewAdjustment, NewPayment, PaymentMode,
+        AdjustmentType, InvoiceDraft, NewAdjustment, NewPayment, PaymentMode,
     };
 
-    let engine = InvoiceService::new(
-        adapters.invoices.clone(),
-        adapters.work.clone(),
-        assignments.clone(),
-        adapters.company_profile.clone(),
-        adapters.company_accounts.clone(),
-        adapters.branches.clone(),
-        adapters.clock.clone(),
-        "INV".to_owned(),
-    );
     let admin = Actor::new(admin.id, admin.roles.clone(), &admin.capability_overrides);
     let ops = Actor::new(ops.id, ops.roles.clone(), &ops.capability_overrides);
     let now = adapters.clock.now();
@@ -977,4 +972,22 @@ async fn seed_demo_invoices(
         }
     }
     Ok(())
+}
+
+/// The invoicing service the demo seeding writes through.
+fn demo_invoicing(
+    adapters: &crate::Adapters,
+    assignments: &zenops_domain::assignment::AssignmentService,
+    invoice_prefix: &str,
+) -> zenops_domain::invoice::InvoiceService {
+    zenops_domain::invoice::InvoiceService::new(
+        adapters.invoices.clone(),
+        adapters.work.clone(),
+        assignments.clone(),
+        adapters.company_profile.clone(),
+        adapters.company_accounts.clone(),
+        adapters.branches.clone(),
+        adapters.clock.clone(),
+        invoice_prefix.to_owned(),
+    )
 }

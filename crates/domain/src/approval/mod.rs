@@ -20,8 +20,7 @@ use crate::user::UserId;
 mod service;
 pub use service::{
     ApprovalService, AssignmentDeleteOutcome, AssignmentUpdateOutcome, COMMENT_MAX_CHARS,
-    InvoiceLedger, MarkPaidOutcome, NoInvoices, PasswordResetOutcome, RequestDraft, TEMPLATES,
-    Template,
+    InvoiceLedger, MarkPaidOutcome, PasswordResetOutcome, RequestDraft, TEMPLATES, Template,
 };
 
 /// At most this many approvals in one list.

@@ -98,41 +98,6 @@ pub trait InvoiceLedger: Send + Sync {
     ) -> DomainResult<Box<dyn Change<Output = ()>>>;
 }
 
-/// No invoices exist yet: requests about one are refused when made.
-pub struct NoInvoices;
-
-impl NoInvoices {
-    fn refusal() -> DomainError {
-        DomainError::invalid(
-            "entity_type",
-            "there are no invoices yet, so nothing about an invoice can be requested",
-        )
-    }
-}
-
-#[async_trait]
-impl InvoiceLedger for NoInvoices {
-    async fn assignment_of(&self, _actor: &Actor, _invoice_id: i64) -> DomainResult<i64> {
-        Err(Self::refusal())
-    }
-
-    async fn check_payable(&self, _invoice_id: i64) -> DomainResult<()> {
-        Err(Self::refusal())
-    }
-
-    async fn mark_paid(&self, _actor: &Actor, _invoice_id: i64) -> DomainResult<()> {
-        Err(Self::refusal())
-    }
-
-    async fn plan_mark_paid(
-        &self,
-        _approver: &Actor,
-        _invoice_id: i64,
-    ) -> DomainResult<Box<dyn Change<Output = ()>>> {
-        Err(Self::refusal())
-    }
-}
-
 /// What `DELETE /api/assignments/{id}` did.
 #[derive(Debug)]
 pub enum AssignmentDeleteOutcome {

@@ -26,7 +26,7 @@ use crate::testing::{FakeHasher, FakeUsers, user};
 use crate::user::{
     PasswordHash, SessionsAfter, User, UserProfile, UserRepository, UserService, UserStore,
 };
-use crate::work::{Transaction, UnitOfWork};
+use crate::work::{Change, Transaction, UnitOfWork};
 
 const NOW: OffsetDateTime = datetime!(2026-12-03 10:00 UTC);
 
@@ -568,6 +568,41 @@ impl UserStore for FakeTx {
     ) -> DomainResult<User> {
         self.staged.password_required.push(id);
         self.fakes.users.get(id).await
+    }
+}
+
+/// A firm without invoices: requests about one are refused when made.
+struct NoInvoices;
+
+impl NoInvoices {
+    fn refusal() -> DomainError {
+        DomainError::invalid(
+            "entity_type",
+            "there are no invoices yet, so nothing about an invoice can be requested",
+        )
+    }
+}
+
+#[async_trait]
+impl InvoiceLedger for NoInvoices {
+    async fn assignment_of(&self, _actor: &Actor, _invoice_id: i64) -> DomainResult<i64> {
+        Err(Self::refusal())
+    }
+
+    async fn check_payable(&self, _invoice_id: i64) -> DomainResult<()> {
+        Err(Self::refusal())
+    }
+
+    async fn mark_paid(&self, _actor: &Actor, _invoice_id: i64) -> DomainResult<()> {
+        Err(Self::refusal())
+    }
+
+    async fn plan_mark_paid(
+        &self,
+        _approver: &Actor,
+        _invoice_id: i64,
+    ) -> DomainResult<Box<dyn Change<Output = ()>>> {
+        Err(Self::refusal())
     }
 }
 
