@@ -5,17 +5,18 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     ExprTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use zenops_domain::invoice::{
-    Adjustment, AdjustmentType, AuditEntry, CompanyProfile, CompanyProfileRepository, Invoice,
-    InvoiceDetail, InvoiceId, InvoiceRecord, InvoiceRepository, InvoiceScope, InvoiceStatus,
-    LedgerQuery, LedgerRow, LedgerSort, Line, NewAdjustment, NewPayment, Payment, PaymentMode,
-    Priced, Quantity, Rate, Stage, TaxSplit, credit_note_number,
+    Adjustment, AdjustmentType, AuditEntry, CompanyProfile, CompanyProfileRepository, GroupBy,
+    Invoice, InvoiceDetail, InvoiceId, InvoiceRecord, InvoiceRepository, InvoiceScope,
+    InvoiceStatus, LedgerQuery, LedgerRow, LedgerSort, Line, NewAdjustment, NewPayment,
+    OutstandingRow, Payment, PaymentMode, Priced, Quantity, Rate, Stage, TaxSplit,
+    credit_note_number,
 };
 use zenops_domain::money::Money;
 use zenops_domain::page::{Page, Paged};
@@ -689,6 +690,97 @@ impl InvoiceRepository for SeaInvoiceRepository {
                 to_invoice(row, items.remove(&id).unwrap_or_default())
             })
             .collect()
+    }
+
+    async fn outstanding(
+        &self,
+        group: GroupBy,
+        scope: InvoiceScope,
+    ) -> DomainResult<Vec<OutstandingRow>> {
+        let conn = &self.db.conn;
+        let key = match group {
+            GroupBy::Bank => I::BankId,
+            GroupBy::Client => I::ClientId,
+        };
+        let query = LedgerQuery {
+            unpaid: true,
+            ..LedgerQuery::default()
+        };
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to read whole paise.
+        let sum = |col: I| -> SimpleExpr {
+            Func::cast_as(
+                Func::sum(Expr::col((invoices::Entity, col))),
+                Alias::new("BIGINT"),
+            )
+            .into()
+        };
+        let rows: Vec<(
+            Option<i64>,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<time::Date>,
+        )> = self
+            .filtered(&query, scope)
+            .select_only()
+            .column_as(Expr::col((invoices::Entity, key)), "key")
+            .column_as(Expr::col((invoices::Entity, I::Id)).count(), "invoices")
+            .column_as(sum(I::TotalPaise), "billed")
+            .column_as(sum(I::PaidPaise), "paid")
+            .column_as(sum(I::CreditedPaise), "credited")
+            .column_as(sum(I::DuePaise), "outstanding")
+            .column_as(
+                SimpleExpr::from(Func::min(Expr::col((invoices::Entity, I::DueDate)))),
+                "oldest",
+            )
+            .group_by(Expr::col((invoices::Entity, key)))
+            .into_tuple()
+            .all(conn)
+            .await
+            .map_err(unexpected)?;
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.0).collect();
+        let names: HashMap<i64, String> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            match group {
+                GroupBy::Bank => crate::entity::banks::Entity::find()
+                    .filter(crate::entity::banks::Column::Id.is_in(ids))
+                    .all(conn)
+                    .await
+                    .map_err(unexpected)?
+                    .into_iter()
+                    .map(|b| (b.id, b.name))
+                    .collect(),
+                GroupBy::Client => crate::entity::clients::Entity::find()
+                    .filter(crate::entity::clients::Column::Id.is_in(ids))
+                    .all(conn)
+                    .await
+                    .map_err(unexpected)?
+                    .into_iter()
+                    .map(|c| (c.id, c.name))
+                    .collect(),
+            }
+        };
+        let money = |v: Option<i64>| Money::from_paise(v.unwrap_or(0));
+        let mut out: Vec<OutstandingRow> = rows
+            .into_iter()
+            .map(
+                |(id, n, billed, paid, credited, due, oldest)| OutstandingRow {
+                    id,
+                    name: id.and_then(|id| names.get(&id).cloned()),
+                    invoices: u64::try_from(n).unwrap_or(0),
+                    billed: money(billed),
+                    paid: money(paid),
+                    credited: money(credited),
+                    outstanding: money(due),
+                    oldest_due_date: oldest,
+                },
+            )
+            .collect();
+        out.sort_by(|a, b| b.outstanding.cmp(&a.outstanding).then(a.id.cmp(&b.id)));
+        Ok(out)
     }
 
     async fn awaiting_payment(&self, scope: InvoiceScope) -> DomainResult<u64> {

@@ -2,6 +2,7 @@
 //! company profile they are billed under.
 
 use actix_web::{HttpResponse, get, patch, post, web};
+use futures_util::StreamExt;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
@@ -723,6 +724,167 @@ async fn ledger(
     }))
 }
 
+/// What one bank or client owes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutstandingRead {
+    /// The bank's or client's id; null for invoices without one.
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub invoices: u64,
+    pub billed: String,
+    pub paid: String,
+    pub credited: String,
+    pub outstanding: String,
+    pub oldest_due_date: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OutstandingParams {
+    /// bank (default) or client.
+    pub group_by: Option<String>,
+}
+
+/// Outstanding balances per bank or client over issued invoices with something due
+/// (ISSUED, SENT, PARTIALLY_PAID), the largest first.
+#[utoipa::path(tag = "invoices", params(OutstandingParams), responses((status = 200, body = Vec<OutstandingRead>), WriteErrors), security(("bearer" = [])))]
+#[get("/api/invoices/outstanding")]
+async fn outstanding(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: web::Query<OutstandingParams>,
+) -> ApiResult<web::Json<Vec<OutstandingRead>>> {
+    let group = parse_enum(&params.group_by, "group_by", str::parse)?
+        .unwrap_or(zenops_domain::invoice::GroupBy::Bank);
+    let rows = state.invoices.outstanding(&caller.actor, group).await?;
+    Ok(web::Json(
+        rows.into_iter()
+            .map(|r| OutstandingRead {
+                id: r.id,
+                name: r.name,
+                invoices: r.invoices,
+                billed: r.billed.to_string(),
+                paid: r.paid.to_string(),
+                credited: r.credited.to_string(),
+                outstanding: r.outstanding.to_string(),
+                oldest_due_date: r.oldest_due_date.map(day_string),
+            })
+            .collect(),
+    ))
+}
+
+/// The ledger's columns in a CSV file.
+const CSV_HEADER: [&str; 17] = [
+    "invoice_number",
+    "assignment_code",
+    "status",
+    "issued_date",
+    "due_date",
+    "party_name",
+    "bank_name",
+    "branch_name",
+    "currency",
+    "subtotal",
+    "discount_amount",
+    "taxable_value",
+    "tax_total",
+    "grand_total",
+    "amount_paid",
+    "amount_credited",
+    "amount_due",
+];
+
+/// Rows of the ledger read per query while the file streams.
+const CSV_BATCH: u64 = 500;
+
+fn csv_rows(rows: Vec<LedgerRow>, today: Date, header: bool) -> ApiResult<web::Bytes> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let fault = |e: csv::Error| ApiError::from(DomainError::unexpected(e));
+    if header {
+        out.write_record(CSV_HEADER).map_err(fault)?;
+    }
+    for row in rows {
+        let r = InvoiceRead::row(row, today)?;
+        out.write_record([
+            r.invoice_number.unwrap_or_default(),
+            r.assignment_code,
+            r.status,
+            r.issued_date,
+            r.due_date.unwrap_or_default(),
+            r.party_name.unwrap_or_default(),
+            r.bank_name.unwrap_or_default(),
+            r.branch_name.unwrap_or_default(),
+            r.currency.to_owned(),
+            r.subtotal,
+            r.discount_amount,
+            r.taxable_value,
+            r.tax_total,
+            r.grand_total,
+            r.amount_paid,
+            r.amount_credited,
+            r.amount_due,
+        ])
+        .map_err(fault)?;
+    }
+    out.into_inner()
+        .map(web::Bytes::from)
+        .map_err(|e| ApiError::from(DomainError::unexpected(e.to_string())))
+}
+
+/// The ledger as CSV, with the same filters and sort, every matching row (not one page),
+/// streamed as it is read.
+#[utoipa::path(tag = "invoices", params(LedgerParams), responses((status = 200, content_type = "text/csv", body = String), WriteErrors), security(("bearer" = [])))]
+#[get("/api/invoices/export.csv")]
+async fn export_csv(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    params: web::Query<LedgerParams>,
+) -> ApiResult<HttpResponse> {
+    let today = today(&state);
+    let (query, _, _, _) = params.query(today)?;
+    let first = Page {
+        skip: 0,
+        limit: CSV_BATCH,
+    };
+    // The first batch is read before answering, so a refusal is a proper error status.
+    let rows = state.invoices.ledger(&caller.actor, &query, first).await?;
+    let more = rows.items.len() as u64 == CSV_BATCH;
+    let head = csv_rows(rows.items, today, true)?;
+    let actor = caller.actor.clone();
+    let rest = futures_util::stream::unfold(
+        (state, actor, query, CSV_BATCH, more),
+        move |(state, actor, query, skip, more)| async move {
+            if !more {
+                return None;
+            }
+            let page = Page {
+                skip,
+                limit: CSV_BATCH,
+            };
+            let chunk = match state.invoices.ledger(&actor, &query, page).await {
+                Ok(rows) => {
+                    let more = rows.items.len() as u64 == CSV_BATCH;
+                    let bytes = csv_rows(rows.items, today, false);
+                    return Some((
+                        bytes.map_err(actix_web::Error::from),
+                        (state, actor, query, skip + CSV_BATCH, more),
+                    ));
+                }
+                Err(err) => Err(actix_web::Error::from(ApiError::from(err))),
+            };
+            Some((chunk, (state, actor, query, skip, false)))
+        },
+    );
+    let body =
+        futures_util::stream::once(async move { Ok::<_, actix_web::Error>(head) }).chain(rest);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"invoices.csv\"",
+        ))
+        .streaming(body))
+}
+
 /// Draft an invoice for an assignment (`create_invoice`). Without lines it bills the
 /// assignment's fee; the rate defaults to the company profile's. One live invoice per
 /// assignment: a second is 409 `live_invoice_exists`.
@@ -983,7 +1145,10 @@ impl AssignmentInvoiceRead {
 }
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    // The fixed paths come before `/{id}`.
     cfg.service(ledger)
+        .service(outstanding)
+        .service(export_csv)
         .service(create_invoice)
         .service(get_invoice)
         .service(update_invoice)

@@ -546,3 +546,75 @@ async fn the_demo_firm_has_invoices_in_every_status() {
         "{inbox}"
     );
 }
+
+#[tokio::test]
+async fn outstanding_balances_per_bank_and_the_csv_export() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let mut issued = Vec::new();
+    for (n, fee) in ["1000.00", "2000.00", "500.00"].iter().enumerate() {
+        let (assignment, _) = billable(&app, &admin, &format!("Owed {n}"), fee).await;
+        let inv = id(&draft(&app, &finance, assignment).await);
+        if n < 2 {
+            act(&app, &finance, inv, "issue", json!({}), 200).await;
+            issued.push(inv);
+        }
+    }
+    act(
+        &app,
+        &finance,
+        issued[0],
+        "payments",
+        json!({"amount": "180.00"}),
+        200,
+    )
+    .await;
+    let rows = expect(app.get("/api/invoices/outstanding", &finance).await, 200).await;
+    // Axis (bank 1): 1180.00 + 2360.00 billed, 180.00 paid; the draft does not count.
+    let axis = &rows[0];
+    assert_eq!(axis["id"], 1);
+    assert_eq!(axis["invoices"], 2);
+    assert_eq!(axis["billed"], "3540.00");
+    assert_eq!(axis["paid"], "180.00");
+    assert_eq!(axis["outstanding"], "3360.00");
+    expect(
+        app.get("/api/invoices/outstanding?group_by=branch", &finance)
+            .await,
+        422,
+    )
+    .await;
+    expect(
+        app.get("/api/invoices/outstanding", &app.login(FIELD).await)
+            .await,
+        403,
+    )
+    .await;
+
+    let response = app
+        .get("/api/invoices/export.csv?status=ISSUED", &finance)
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("invoice_number,assignment_code,status,issued_date"));
+    // The one ISSUED invoice (the other is part-paid now), with every amount.
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].contains(",ISSUED,") && lines[1].contains("2360.00"),
+        "{text}"
+    );
+    let all = app
+        .get("/api/invoices/export.csv", &finance)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(all.lines().count(), 4);
+}

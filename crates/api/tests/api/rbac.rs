@@ -453,6 +453,22 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             200,
         ),
         case(
+            Method::GET,
+            "/api/invoices/outstanding",
+            "/api/invoices/outstanding?group_by=client",
+            None,
+            Needs::Money,
+            200,
+        ),
+        case(
+            Method::GET,
+            "/api/invoices/export.csv",
+            "/api/invoices/export.csv",
+            None,
+            Needs::Money,
+            200,
+        ),
+        case(
             Method::POST,
             "/api/invoices",
             "/api/invoices",

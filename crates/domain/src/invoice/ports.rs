@@ -195,6 +195,39 @@ pub struct LedgerQuery {
     pub descending: bool,
 }
 
+/// What outstanding balances are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Bank,
+    Client,
+}
+
+impl std::str::FromStr for GroupBy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bank" => Ok(Self::Bank),
+            "client" => Ok(Self::Client),
+            other => Err(format!("cannot group by '{other}' (bank or client)")),
+        }
+    }
+}
+
+/// What one bank or client owes: over issued invoices with something still due (ISSUED,
+/// SENT, PARTIALLY_PAID). `id` and `name` are `None` for invoices without one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutstandingRow {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub invoices: u64,
+    pub billed: Money,
+    pub paid: Money,
+    pub credited: Money,
+    pub outstanding: Money,
+    pub oldest_due_date: Option<Date>,
+}
+
 /// Which invoices a caller may see: those of the assignments they may see.
 pub type InvoiceScope = crate::assignment::AssignmentScope;
 
@@ -211,6 +244,12 @@ pub trait InvoiceRepository: Send + Sync {
     async fn of_assignment(&self, assignment_id: i64) -> DomainResult<Vec<Invoice>>;
     /// Issued invoices with something still due, in scope.
     async fn awaiting_payment(&self, scope: InvoiceScope) -> DomainResult<u64>;
+    /// Outstanding balances per bank or client, in scope, the largest first.
+    async fn outstanding(
+        &self,
+        group: GroupBy,
+        scope: InvoiceScope,
+    ) -> DomainResult<Vec<OutstandingRow>>;
 }
 
 /// Invoice writes inside a [`crate::work::Transaction`]. Each write of the invoice itself

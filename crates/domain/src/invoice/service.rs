@@ -329,6 +329,16 @@ impl InvoiceService {
         self.repo.awaiting_payment(scope(actor)).await
     }
 
+    /// What each bank or client owes, over the work the caller may see.
+    pub async fn outstanding(
+        &self,
+        actor: &Actor,
+        group: GroupBy,
+    ) -> DomainResult<Vec<OutstandingRow>> {
+        require_money_view(actor)?;
+        self.repo.outstanding(group, scope(actor)).await
+    }
+
     // ----- writing -----
 
     pub async fn create(&self, actor: &Actor, draft: InvoiceDraft) -> DomainResult<Invoice> {
