@@ -1,5 +1,6 @@
 //! Invoicing: the firm's company profile (one row), invoices with their lines, payments,
-//! adjustments (credit notes numbered in a series of their own) and audit trail. Amounts
+//! adjustments (credit notes numbered in a series of their own) and audit trail, and the
+//! idempotency keys that make retried reminders safe. Amounts
 //! are whole paise, rates and quantities hundredths: exact on both databases. The amount
 //! columns of an invoice are written from the domain's arithmetic on every change, for
 //! the ledger's filters and sums.
@@ -122,6 +123,18 @@ enum InvoiceAuditLogs {
     EventType,
     ActorUserId,
     DiffJson,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum IdempotencyKeys {
+    Table,
+    Id,
+    Key,
+    Scope,
+    UserId,
+    Fingerprint,
+    Response,
     CreatedAt,
 }
 
@@ -385,6 +398,41 @@ impl MigrationTrait for Migration {
             "ix_invoice_audit_logs_invoice",
             InvoiceAuditLogs::Table,
             &["invoice_id", "id"],
+        ))
+        .await?;
+        // Reminders are audit entries: counted per sender and per invoice.
+        m.create_index(index(
+            "ix_invoice_audit_logs_event_actor",
+            InvoiceAuditLogs::Table,
+            &["event_type", "actor_user_id", "created_at"],
+        ))
+        .await?;
+        // A retried request with the same key gets the first answer again.
+        m.create_table(
+            Table::create()
+                .table(IdempotencyKeys::Table)
+                .col(big_pk_auto(IdempotencyKeys::Id))
+                .col(string_len(IdempotencyKeys::Key, 128))
+                .col(string_len(IdempotencyKeys::Scope, 64))
+                .col(big_integer(IdempotencyKeys::UserId))
+                .col(string_len(IdempotencyKeys::Fingerprint, 128))
+                .col(text(IdempotencyKeys::Response))
+                .col(timestamp_with_time_zone(IdempotencyKeys::CreatedAt))
+                .foreign_key(&mut fk(
+                    "fk_idempotency_keys_user_id_users",
+                    IdempotencyKeys::Table,
+                    IdempotencyKeys::UserId,
+                    Users::Table,
+                    Users::Id,
+                    Cascade,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "ux_idempotency_keys_key_scope_user",
+            IdempotencyKeys::Table,
+            &["key", "scope", "user_id"],
         ))
         .await?;
         m.create_table(

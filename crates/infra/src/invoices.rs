@@ -12,8 +12,8 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 use zenops_domain::invoice::{
-    Adjustment, AdjustmentType, AuditEntry, CompanyProfile, CompanyProfileRepository, GroupBy,
-    Invoice, InvoiceDetail, InvoiceId, InvoiceRecord, InvoiceRepository, InvoiceScope,
+    Adjustment, AdjustmentType, AuditEntry, Claim, CompanyProfile, CompanyProfileRepository,
+    GroupBy, Invoice, InvoiceDetail, InvoiceId, InvoiceRecord, InvoiceRepository, InvoiceScope,
     InvoiceStatus, LedgerQuery, LedgerRow, LedgerSort, Line, NewAdjustment, NewPayment,
     OutstandingRow, Payment, PaymentMode, Priced, Quantity, Rate, Stage, TaxSplit,
     credit_note_number,
@@ -900,4 +900,104 @@ pub(crate) async fn set_assignment_paid_in(
         .await
         .map_err(unexpected)?;
     Ok(())
+}
+
+/// [`zenops_domain::invoice::InvoiceStore::claim_key`] inside `txn`: an insert that does
+/// nothing on a taken key (PostgreSQL waits for a concurrent claim to commit first), then
+/// the key's row if it was taken.
+pub(crate) async fn claim_key_in(
+    txn: &DatabaseTransaction,
+    key: &str,
+    scope: &str,
+    user: UserId,
+    fingerprint: &str,
+    at: OffsetDateTime,
+) -> DomainResult<Claim> {
+    use crate::entity::idempotency_keys as K;
+    let backend = txn.get_database_backend();
+    let inserted = txn
+        .execute_raw(statement_on(
+            backend,
+            "INSERT INTO idempotency_keys (key, scope, user_id, fingerprint, response, created_at) \
+             VALUES (?, ?, ?, ?, '', ?) ON CONFLICT (key, scope, user_id) DO NOTHING",
+            vec![
+                key.into(),
+                scope.into(),
+                user.0.into(),
+                fingerprint.into(),
+                stored_time_on(backend, at).into(),
+            ],
+        ))
+        .await
+        .map_err(unexpected)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claim::Claimed);
+    }
+    let row = K::Entity::find()
+        .filter(K::Column::Key.eq(key))
+        .filter(K::Column::Scope.eq(scope))
+        .filter(K::Column::UserId.eq(user.0))
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .ok_or_else(|| DomainError::unexpected("a taken idempotency key has no row"))?;
+    Ok(if row.fingerprint != fingerprint {
+        Claim::Mismatch
+    } else {
+        Claim::Replay(row.response)
+    })
+}
+
+/// [`zenops_domain::invoice::InvoiceStore::complete_key`] inside `txn`.
+pub(crate) async fn complete_key_in(
+    txn: &DatabaseTransaction,
+    key: &str,
+    scope: &str,
+    user: UserId,
+    response: &str,
+) -> DomainResult<()> {
+    use crate::entity::idempotency_keys as K;
+    K::Entity::update_many()
+        .col_expr(K::Column::Response, Expr::value(response))
+        .filter(K::Column::Key.eq(key))
+        .filter(K::Column::Scope.eq(scope))
+        .filter(K::Column::UserId.eq(user.0))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+/// [`zenops_domain::invoice::InvoiceStore::count_events_by`] inside `txn`.
+pub(crate) async fn count_events_in(
+    txn: &DatabaseTransaction,
+    event_type: &str,
+    user: UserId,
+    since: OffsetDateTime,
+) -> DomainResult<u64> {
+    use invoice_audit_logs::Column as L;
+    invoice_audit_logs::Entity::find()
+        .filter(L::EventType.eq(event_type))
+        .filter(L::ActorUserId.eq(user.0))
+        .filter(L::CreatedAt.gte(stored_time_on(txn.get_database_backend(), since)))
+        .count(txn)
+        .await
+        .map_err(unexpected)
+}
+
+/// [`zenops_domain::invoice::InvoiceStore::last_event`] inside `txn`.
+pub(crate) async fn last_event_in(
+    txn: &DatabaseTransaction,
+    invoice: InvoiceId,
+    event_type: &str,
+) -> DomainResult<Option<OffsetDateTime>> {
+    use invoice_audit_logs::Column as L;
+    Ok(invoice_audit_logs::Entity::find()
+        .filter(L::InvoiceId.eq(invoice.0))
+        .filter(L::EventType.eq(event_type))
+        .order_by_desc(L::Id)
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .map(|row| row.created_at))
 }

@@ -9,7 +9,7 @@ use zenops_domain::activity::ActivityDraft;
 use zenops_domain::approval::{Approval, ApprovalRequest, ApprovalStore, Decision};
 use zenops_domain::assignment::{Assignment, AssignmentStore, AssignmentWrite, CodeSeries};
 use zenops_domain::invoice::{
-    Adjustment, Invoice, InvoiceId, InvoiceStore, NewAdjustment, NewPayment, Payment,
+    Adjustment, Claim, Invoice, InvoiceId, InvoiceStore, NewAdjustment, NewPayment, Payment,
 };
 use zenops_domain::message::{Message, MessageStore};
 use zenops_domain::task::{Task, TaskFields, TaskStore};
@@ -264,5 +264,43 @@ impl InvoiceStore for SeaTransaction {
         at: OffsetDateTime,
     ) -> DomainResult<()> {
         invoices::audit_in(&self.txn, invoice, event_type, actor, diff_json, at).await
+    }
+
+    async fn claim_key(
+        &mut self,
+        key: &str,
+        scope: &str,
+        user: UserId,
+        fingerprint: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<Claim> {
+        invoices::claim_key_in(&self.txn, key, scope, user, fingerprint, at).await
+    }
+
+    async fn complete_key(
+        &mut self,
+        key: &str,
+        scope: &str,
+        user: UserId,
+        response: &str,
+    ) -> DomainResult<()> {
+        invoices::complete_key_in(&self.txn, key, scope, user, response).await
+    }
+
+    async fn count_events_by(
+        &mut self,
+        event_type: &str,
+        user: UserId,
+        since: OffsetDateTime,
+    ) -> DomainResult<u64> {
+        invoices::count_events_in(&self.txn, event_type, user, since).await
+    }
+
+    async fn last_event(
+        &mut self,
+        invoice: InvoiceId,
+        event_type: &str,
+    ) -> DomainResult<Option<OffsetDateTime>> {
+        invoices::last_event_in(&self.txn, invoice, event_type).await
     }
 }

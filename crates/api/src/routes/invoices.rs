@@ -1062,6 +1062,55 @@ async fn mark_paid(
     })
 }
 
+/// The answer to a reminder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReminderRead {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    pub invoice_id: i64,
+    #[schema(example = "Reminder sent for INV/2026/0012")]
+    pub message: String,
+}
+
+/// Remind the client of what is due (`modify_money`); recorded in the invoice's audit
+/// trail and the activity trail. Send an `Idempotency-Key` header to make retries safe:
+/// the same key for the same invoice answers as the first time; for another request it
+/// is 409. At most 10 reminders per sender in 10 minutes and one per invoice a day
+/// (429 with `Retry-After`).
+#[utoipa::path(
+    tag = "invoices",
+    params(IdPath, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 200, body = ReminderRead),
+        (status = 429, body = crate::error::ErrorBody, description = "Too many reminders"),
+        WriteErrors
+    ),
+    security(("bearer" = []))
+)]
+#[post("/api/invoices/{id}/remind")]
+async fn remind(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<IdPath>,
+    request: actix_web::HttpRequest,
+) -> ApiResult<web::Json<ReminderRead>> {
+    let key = match request.headers().get("idempotency-key") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| {
+            DomainError::invalid("Idempotency-Key", "must be visible ASCII characters")
+        })?),
+    };
+    let message = state
+        .invoices
+        .remind(&caller.actor, InvoiceId(path.id), key)
+        .await?;
+    Ok(web::Json(ReminderRead {
+        status: "ok",
+        invoice_id: path.id,
+        message,
+    }))
+}
+
 /// The company profile (its defaults until one is saved; reading writes nothing).
 #[utoipa::path(tag = "invoices", responses((status = 200, body = CompanyProfileRead), AuthErrors), security(("bearer" = [])))]
 #[get("/api/master/company-profile")]
@@ -1158,6 +1207,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(add_payment)
         .service(add_adjustment)
         .service(mark_paid)
+        .service(remind)
         .service(get_company_profile)
         .service(update_company_profile);
 }

@@ -618,3 +618,72 @@ async fn outstanding_balances_per_bank_and_the_csv_export() {
         .unwrap();
     assert_eq!(all.lines().count(), 4);
 }
+
+#[tokio::test]
+async fn reminders_are_idempotent_and_limited() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let (assignment, _) = billable(&app, &admin, "Remind", "100.00").await;
+    let inv = id(&draft(&app, &finance, assignment).await);
+    let path = format!("/api/invoices/{inv}/remind");
+    let remind = |key: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&finance)
+            .header("Idempotency-Key", key)
+            .send()
+    };
+    // A draft needs no reminder, and a refused request leaves its key unused.
+    let refused = expect(remind("key-1").await.unwrap(), 409).await;
+    assert_eq!(refused["code"], "invalid_invoice_state");
+    let issued = act(&app, &finance, inv, "issue", json!({}), 200).await;
+    let number = issued["invoice_number"].as_str().unwrap().to_owned();
+    let first = expect(remind("key-1").await.unwrap(), 200).await;
+    assert_eq!(first["message"], format!("Reminder sent for {number}"));
+    // The same key again: the same answer, nothing sent twice.
+    let again = expect(remind("key-1").await.unwrap(), 200).await;
+    assert_eq!(again, first);
+    // Another reminder for the invoice within a day: refused with a wait.
+    let response = remind("key-2").await.unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: i64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 23 * 3600 && wait <= 24 * 3600, "{wait}");
+    // The key of this invoice's reminder, used for another invoice's: 409.
+    let (other_assignment, _) = billable(&app, &admin, "Other", "100.00").await;
+    let other = id(&draft(&app, &finance, other_assignment).await);
+    act(&app, &finance, other, "issue", json!({}), 200).await;
+    let reused = expect(
+        app.client
+            .post(app.url(&format!("/api/invoices/{other}/remind")))
+            .bearer_auth(&finance)
+            .header("Idempotency-Key", "key-1")
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    assert_eq!(reused["code"], "idempotency_key_reused");
+    let detail = expect(
+        app.get(&format!("/api/invoices/{inv}"), &finance).await,
+        200,
+    )
+    .await;
+    let sent = detail["audit_trail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["event_type"] == "reminder_sent")
+        .count();
+    assert_eq!(sent, 1);
+    expect(
+        app.post(&path, &app.login(OPS).await, &json!({})).await,
+        403,
+    )
+    .await;
+}

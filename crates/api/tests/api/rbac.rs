@@ -532,6 +532,14 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             Needs::Capability(ModifyInvoice),
             404,
         ),
+        case(
+            Method::POST,
+            "/api/invoices/{id}/remind",
+            "/api/invoices/999999/remind",
+            None,
+            Needs::Capability(ModifyMoney),
+            404,
+        ),
         // Those who may not settle it request it, about an invoice that must exist.
         case(
             Method::POST,

@@ -14,5 +14,5 @@ pub use model::{
 pub use ports::*;
 pub use service::{
     CompanyProfileChanges, InvoiceDraft, InvoiceService, LEDGER_CAP, LEDGER_DEFAULT, LineDraft,
-    MAX_LINES, select_account,
+    MAX_LINES, reminders, select_account,
 };

@@ -252,6 +252,17 @@ pub trait InvoiceRepository: Send + Sync {
     ) -> DomainResult<Vec<OutstandingRow>>;
 }
 
+/// What claiming an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is new: go ahead, then record the answer with it.
+    Claimed,
+    /// The same request was answered before under this key: this was the answer.
+    Replay(String),
+    /// The key was used for a different request.
+    Mismatch,
+}
+
 /// Invoice writes inside a [`crate::work::Transaction`]. Each write of the invoice itself
 /// stores its computed amounts and derived status beside it.
 #[async_trait]
@@ -286,4 +297,35 @@ pub trait InvoiceStore: Send {
         diff_json: &str,
         at: OffsetDateTime,
     ) -> DomainResult<()>;
+    /// Claims `key` for `user`'s request `fingerprint` in `scope`, as the transaction's
+    /// first write: a concurrent claim of the same key waits for this one to commit.
+    async fn claim_key(
+        &mut self,
+        key: &str,
+        scope: &str,
+        user: UserId,
+        fingerprint: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<Claim>;
+    /// Records the answer given under a claimed key.
+    async fn complete_key(
+        &mut self,
+        key: &str,
+        scope: &str,
+        user: UserId,
+        response: &str,
+    ) -> DomainResult<()>;
+    /// Audit entries of `event_type` written by `user` since `since`.
+    async fn count_events_by(
+        &mut self,
+        event_type: &str,
+        user: UserId,
+        since: OffsetDateTime,
+    ) -> DomainResult<u64>;
+    /// When the invoice last had an audit entry of `event_type`.
+    async fn last_event(
+        &mut self,
+        invoice: InvoiceId,
+        event_type: &str,
+    ) -> DomainResult<Option<OffsetDateTime>>;
 }

@@ -23,6 +23,20 @@ use crate::page::{Page, Paged};
 use crate::text::{self, limits};
 use crate::work::{self, Change, Transaction, UnitOfWork};
 
+/// How often reminders may go out: per sender, and per invoice.
+pub mod reminders {
+    use time::Duration;
+
+    /// A sender sends at most this many reminders in [`WINDOW`].
+    pub const PER_SENDER: u64 = 10;
+    pub const WINDOW: Duration = Duration::minutes(10);
+    /// One reminder per invoice in this long.
+    pub const COOLDOWN: Duration = Duration::hours(24);
+    /// The idempotency scope of reminders.
+    pub const SCOPE: &str = "invoice_remind";
+    pub const EVENT: &str = "reminder_sent";
+}
+
 /// At most this many lines on one invoice.
 pub const MAX_LINES: usize = 100;
 pub const LEDGER_DEFAULT: u64 = 25;
@@ -337,6 +351,101 @@ impl InvoiceService {
     ) -> DomainResult<Vec<OutstandingRow>> {
         require_money_view(actor)?;
         self.repo.outstanding(group, scope(actor)).await
+    }
+
+    // ----- reminders -----
+
+    /// Reminds the client of what is due (`modify_money`). At most
+    /// [`reminders::PER_SENDER`] per sender in [`reminders::WINDOW`] and one per invoice in
+    /// [`reminders::COOLDOWN`] (429 otherwise). With an idempotency key, a retry of the
+    /// same request gets the first answer again, and the key used for another request is
+    /// 409. Returns the message told to the caller.
+    pub async fn remind(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        key: Option<&str>,
+    ) -> DomainResult<String> {
+        actor.require(Capability::ModifyMoney)?;
+        let detail = self.get(actor, id).await?;
+        let key = key
+            .map(|k| {
+                let k = k.trim();
+                if k.is_empty() || k.len() > 128 || !k.chars().all(|c| c.is_ascii_graphic()) {
+                    Err(DomainError::invalid(
+                        "Idempotency-Key",
+                        "must be 1 to 128 visible ASCII characters",
+                    ))
+                } else {
+                    Ok(k.to_owned())
+                }
+            })
+            .transpose()?;
+        let now = self.clock.now();
+        let fingerprint = format!("invoice:{}", id.0);
+        let mut tx = self.work.begin().await?;
+        if let Some(key) = &key {
+            match tx
+                .invoices()
+                .claim_key(key, reminders::SCOPE, actor.user_id, &fingerprint, now)
+                .await?
+            {
+                Claim::Claimed => {}
+                Claim::Replay(answer) => return Ok(answer),
+                Claim::Mismatch => {
+                    return Err(DomainError::conflict(
+                        "idempotency_key_reused",
+                        "This Idempotency-Key was used for another request",
+                    ));
+                }
+            }
+        }
+        let status = detail.invoice.status()?;
+        if !matches!(
+            status,
+            InvoiceStatus::Issued | InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid
+        ) {
+            return Err(DomainError::conflict(
+                "invalid_invoice_state",
+                format!("A {status} invoice needs no reminder"),
+            ));
+        }
+        let store = tx.invoices();
+        let sent = store
+            .count_events_by(reminders::EVENT, actor.user_id, now - reminders::WINDOW)
+            .await?;
+        if sent >= reminders::PER_SENDER {
+            return Err(DomainError::Throttled {
+                retry_after_secs: reminders::WINDOW.whole_seconds().unsigned_abs(),
+            });
+        }
+        if let Some(last) = store.last_event(id, reminders::EVENT).await?
+            && last > now - reminders::COOLDOWN
+        {
+            let wait = (last + reminders::COOLDOWN - now).whole_seconds().max(1);
+            return Err(DomainError::Throttled {
+                retry_after_secs: wait.unsigned_abs(),
+            });
+        }
+        let number = detail.invoice.record().number.clone().unwrap_or_default();
+        let due = detail.invoice.balance()?.due;
+        let diff = format!(r#"{{"amount_due":"{due}"}}"#);
+        store
+            .audit(id, reminders::EVENT, actor.user_id, &diff, now)
+            .await?;
+        let answer = format!("Reminder sent for {number}");
+        if let Some(key) = &key {
+            tx.invoices()
+                .complete_key(key, reminders::SCOPE, actor.user_id, &answer)
+                .await?;
+        }
+        let entry = ActivityDraft::new("INVOICE_REMINDER_SENT", actor, answer.clone())
+            .on(detail.invoice.record().assignment_id)
+            .with("invoice_id", id.0)
+            .with("invoice_number", number.as_str());
+        tx.record(&[entry], now).await?;
+        tx.commit().await?;
+        Ok(answer)
     }
 
     // ----- writing -----

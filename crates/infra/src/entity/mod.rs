@@ -15,6 +15,7 @@ pub mod clients;
 pub mod company_accounts;
 pub mod company_profiles;
 pub mod doc_templates;
+pub mod idempotency_keys;
 pub mod invoice_adjustments;
 pub mod invoice_audit_logs;
 pub mod invoice_items;
