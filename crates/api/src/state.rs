@@ -7,7 +7,7 @@ use zenops_domain::approval::{ApprovalService, InvoiceLedger};
 use zenops_domain::assignment::AssignmentService;
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
-use zenops_domain::invoice::InvoiceService;
+use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
 use zenops_domain::leave::{LeaveCalendar, NoLeave};
 use zenops_domain::master::{
     Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,
@@ -51,6 +51,8 @@ pub struct AppState {
     pub activities: ActivityService,
     pub approvals: ApprovalService,
     pub invoices: InvoiceService,
+    /// Lays printed invoices out as PDFs.
+    pub invoice_pdf: Arc<dyn InvoiceRenderer>,
     pub calendar: CalendarService,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
@@ -82,6 +84,7 @@ impl AppState {
             a.company_profile.clone(),
             a.company_accounts.clone(),
             a.branches.clone(),
+            a.banks.clone(),
             a.clock.clone(),
             options.invoice_prefix,
         );
@@ -113,6 +116,7 @@ impl AppState {
                 a.clock.clone(),
             ),
             invoices,
+            invoice_pdf: Arc::new(zenops_infra::pdf::PdfInvoices),
             calendar: CalendarService::new(a.calendar.clone()),
             assignments,
             auth: AuthService::new(

@@ -13,6 +13,7 @@ mod invoices;
 mod master;
 pub mod messages;
 pub mod password;
+pub mod pdf;
 pub mod seed;
 pub mod sessions;
 mod sql;

@@ -987,6 +987,7 @@ fn demo_invoicing(
         adapters.company_profile.clone(),
         adapters.company_accounts.clone(),
         adapters.branches.clone(),
+        adapters.banks.clone(),
         adapters.clock.clone(),
         invoice_prefix.to_owned(),
     )

@@ -1062,6 +1062,52 @@ async fn mark_paid(
     })
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PdfParams {
+    /// Accepted for the frontend; every copy is made afresh from the invoice anyway.
+    pub regenerate: Option<String>,
+}
+
+/// The printed invoice as a PDF (issued invoices only): the firm with its GSTIN, the
+/// party, the lines, the discount, CGST and SGST or IGST, the total in words, where to
+/// pay and the bank's invoice notes. Made on request; the invoice is not changed.
+#[utoipa::path(
+    tag = "invoices",
+    params(IdPath, PdfParams),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), WriteErrors),
+    security(("bearer" = []))
+)]
+#[get("/api/invoices/{id}/pdf")]
+async fn invoice_pdf(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<IdPath>,
+    params: web::Query<PdfParams>,
+) -> ApiResult<HttpResponse> {
+    parse_param::<bool>(&params.regenerate, "regenerate")?;
+    let document = state
+        .invoices
+        .document(&caller.actor, InvoiceId(path.id))
+        .await?;
+    let renderer = state.invoice_pdf.clone();
+    let file_name = document
+        .reference
+        .first()
+        .and_then(|r| r.strip_prefix("Invoice No: "))
+        .unwrap_or("invoice")
+        .replace(['/', '\\', '"'], "-");
+    let bytes = web::block(move || renderer.render(&document))
+        .await
+        .map_err(|e| ApiError::from(DomainError::unexpected(e.to_string())))??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}.pdf\""),
+        ))
+        .body(bytes))
+}
+
 /// The answer to a reminder.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReminderRead {
@@ -1208,6 +1254,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(add_adjustment)
         .service(mark_paid)
         .service(remind)
+        .service(invoice_pdf)
         .service(get_company_profile)
         .service(update_company_profile);
 }

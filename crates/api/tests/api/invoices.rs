@@ -687,3 +687,55 @@ async fn reminders_are_idempotent_and_limited() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_pdf_is_a_pdf_of_the_issued_invoice() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let (assignment, _) = billable(&app, &admin, "Printed", "10000.00").await;
+    let inv = id(&draft(&app, &finance, assignment).await);
+    let path = format!("/api/invoices/{inv}/pdf");
+    // A draft has no printed copy.
+    expect(app.get(&path, &finance).await, 409).await;
+    let issued = act(&app, &finance, inv, "issue", json!({}), 200).await;
+    let number = issued["invoice_number"].as_str().unwrap().to_owned();
+    let response = app.get(&format!("{path}?regenerate=true"), &finance).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.contains(&number.replace('/', "-")),
+        "{disposition}"
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    let text = String::from_utf8_lossy(&bytes);
+    for needle in [
+        format!("Invoice No: {number}"),
+        "TAX INVOICE".to_owned(),
+        "Rupees Eleven Thousand Eight Hundred Only".to_owned(),
+    ] {
+        assert!(text.contains(&needle), "{needle} missing from the PDF");
+    }
+    // A text with `%` is written hex-encoded.
+    let tax: String = "IGST @ 18.00%"
+        .bytes()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    assert!(
+        text.to_uppercase().contains(&tax),
+        "the IGST line is missing"
+    );
+    // Making it changed nothing.
+    let after = expect(
+        app.get(&format!("/api/invoices/{inv}"), &finance).await,
+        200,
+    )
+    .await;
+    assert_eq!(after["updated_at"], issued["updated_at"]);
+    expect(app.get(&path, &app.login(FIELD).await).await, 403).await;
+}

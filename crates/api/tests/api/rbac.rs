@@ -533,6 +533,14 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             404,
         ),
         case(
+            Method::GET,
+            "/api/invoices/{id}/pdf",
+            "/api/invoices/999999/pdf",
+            None,
+            Needs::Money,
+            404,
+        ),
+        case(
             Method::POST,
             "/api/invoices/{id}/remind",
             "/api/invoices/999999/remind",

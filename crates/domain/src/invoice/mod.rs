@@ -2,11 +2,13 @@
 //! credited against it.
 
 pub mod arithmetic;
+mod document;
 mod model;
 mod ports;
 mod service;
 
 pub use arithmetic::{DEFAULT_GST_RATE, Priced, Quantity, Rate, TaxSplit, Totals, compute, split};
+pub use document::{DocumentLine, InvoiceDocument, number_in_words, rupees_in_words};
 pub use model::{
     AdjustmentType, Balance, Invoice, InvoiceId, InvoiceRecord, InvoiceStatus, Line, PaymentMode,
     Stage, credit_note_number, derive_status, invoice_number,

@@ -329,3 +329,8 @@ pub trait InvoiceStore: Send {
         event_type: &str,
     ) -> DomainResult<Option<OffsetDateTime>>;
 }
+
+/// Lays an invoice's printed copy out as a file (a PDF).
+pub trait InvoiceRenderer: Send + Sync {
+    fn render(&self, document: &super::document::InvoiceDocument) -> DomainResult<Vec<u8>>;
+}

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use time::{Date, OffsetDateTime};
 
 use super::arithmetic::{Priced, Quantity, Rate, split};
+use super::document::{DocumentLine, InvoiceDocument, rupees_in_words, tax_label};
 use super::model::*;
 use super::ports::*;
 use crate::access::{Actor, Capability};
@@ -16,7 +17,7 @@ use crate::assignment::{Assignment, AssignmentScope, AssignmentService, sees_mon
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::master::{
-    Branches, CompanyAccountFields, CompanyAccounts, MasterFilter, MasterRepository, Record,
+    Banks, Branches, CompanyAccountFields, CompanyAccounts, MasterFilter, MasterRepository, Record,
 };
 use crate::money::Money;
 use crate::page::{Page, Paged};
@@ -184,6 +185,7 @@ pub struct InvoiceService {
     profile: Arc<dyn CompanyProfileRepository>,
     accounts: Arc<dyn MasterRepository<CompanyAccounts>>,
     branches: Arc<dyn MasterRepository<Branches>>,
+    banks: Arc<dyn MasterRepository<Banks>>,
     clock: Arc<dyn Clock>,
     number_prefix: String,
 }
@@ -215,6 +217,7 @@ impl InvoiceService {
         profile: Arc<dyn CompanyProfileRepository>,
         accounts: Arc<dyn MasterRepository<CompanyAccounts>>,
         branches: Arc<dyn MasterRepository<Branches>>,
+        banks: Arc<dyn MasterRepository<Banks>>,
         clock: Arc<dyn Clock>,
         number_prefix: String,
     ) -> Self {
@@ -225,6 +228,7 @@ impl InvoiceService {
             profile,
             accounts,
             branches,
+            banks,
             clock,
             number_prefix,
         }
@@ -351,6 +355,132 @@ impl InvoiceService {
     ) -> DomainResult<Vec<OutstandingRow>> {
         require_money_view(actor)?;
         self.repo.outstanding(group, scope(actor)).await
+    }
+
+    // ----- the printed copy -----
+
+    /// What the invoice's printed copy says: the firm, the party, the lines, the totals
+    /// with the GST split, the amount in words, where to pay and the bank's notes. Only an
+    /// issued invoice has one; making it changes nothing.
+    pub async fn document(&self, actor: &Actor, id: InvoiceId) -> DomainResult<InvoiceDocument> {
+        let detail = self.get(actor, id).await?;
+        let invoice = &detail.invoice;
+        let r = invoice.record();
+        let Some(number) = r.number.clone() else {
+            return Err(DomainError::conflict(
+                "invalid_invoice_state",
+                "A DRAFT invoice has no printed copy: issue it first",
+            ));
+        };
+        let profile = self.company_profile().await?;
+        let totals = invoice.totals()?;
+        let balance = invoice.balance()?;
+        let day = |d: Date| {
+            let format = time::macros::format_description!("[day]-[month]-[year]");
+            d.format(&format).unwrap_or_default()
+        };
+        let some = |label: &str, v: &Option<String>| v.as_ref().map(|v| format!("{label}{v}"));
+        let mut firm = vec![profile.legal_name.clone()];
+        firm.extend(profile.tagline.clone());
+        firm.extend(profile.address.clone());
+        firm.extend(some("GSTIN: ", &profile.gstin));
+        firm.extend(some("PAN: ", &profile.pan));
+        let contact: Vec<String> = [
+            &profile.contact_email,
+            &profile.contact_phone,
+            &profile.website,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        if !contact.is_empty() {
+            firm.push(contact.join("  |  "));
+        }
+        let mut reference = vec![
+            format!("Invoice No: {number}"),
+            format!("Date: {}", day(r.issued_date)),
+        ];
+        reference.extend(r.due_date.map(|d| format!("Due: {}", day(d))));
+        reference.push(format!("Assignment: {}", detail.assignment_code));
+        let mut bill_to = Vec::new();
+        bill_to.extend(r.bill_to_name.clone());
+        bill_to.extend(r.bill_to_address.clone());
+        bill_to.extend(some("GSTIN: ", &r.bill_to_gstin));
+        bill_to.extend(some("Place of supply: ", &r.place_of_supply));
+        let lines = r
+            .lines
+            .iter()
+            .zip(&totals.line_totals)
+            .map(|(l, t)| DocumentLine {
+                description: l.description.clone(),
+                quantity: l.priced.quantity.to_string(),
+                unit_price: l.priced.unit_price.to_string(),
+                rate: l.priced.tax_rate.map(|r| format!("{r}%")),
+                amount: t.to_string(),
+            })
+            .collect();
+        let own_rates = r.lines.iter().any(|l| l.priced.tax_rate.is_some());
+        let rate = (!own_rates).then_some(r.tax_rate);
+        let half =
+            rate.and_then(|rate| Rate::new(rate.to_decimal() / rust_decimal::Decimal::TWO).ok());
+        let mut sums = vec![("Subtotal".to_owned(), totals.subtotal.to_string())];
+        if totals.discount > Money::ZERO {
+            sums.push(("Discount".to_owned(), format!("-{}", totals.discount)));
+        }
+        sums.push(("Taxable value".to_owned(), totals.taxable.to_string()));
+        match r.split {
+            Some(s) if s.igst > Money::ZERO || (s.cgst == Money::ZERO && s.sgst == Money::ZERO) => {
+                sums.push((tax_label("IGST", rate), s.igst.to_string()));
+            }
+            Some(s) => {
+                sums.push((tax_label("CGST", half), s.cgst.to_string()));
+                sums.push((tax_label("SGST", half), s.sgst.to_string()));
+            }
+            None => sums.push((tax_label("GST", rate), totals.tax.to_string())),
+        }
+        sums.push(("Total".to_owned(), totals.total.to_string()));
+        if balance.paid > Money::ZERO {
+            sums.push(("Paid".to_owned(), balance.paid.to_string()));
+        }
+        if balance.credited > Money::ZERO {
+            sums.push(("Credited".to_owned(), balance.credited.to_string()));
+        }
+        sums.push(("Amount due".to_owned(), balance.due.to_string()));
+        let mut payment = Vec::new();
+        if let Some(account) = r.company_account_id
+            && let Ok(a) = self.accounts.get(account).await
+        {
+            let f = a.fields;
+            payment.push(format!("Account name: {}", f.account_name));
+            payment.push(format!("Account no: {}", f.account_number));
+            payment.extend(some("IFSC: ", &f.ifsc_code));
+            let bank = match &f.branch_name {
+                Some(branch) => format!("Bank: {}, {branch}", f.bank_name),
+                None => format!("Bank: {}", f.bank_name),
+            };
+            payment.push(bank);
+            payment.extend(some("UPI: ", &f.upi_id));
+        }
+        if let Some(bank) = r.bank_id
+            && let Ok(b) = self.banks.get(bank).await
+        {
+            payment.extend(b.fields.invoice_notes);
+        }
+        let mut notes = Vec::new();
+        notes.extend(r.terms.clone());
+        notes.extend(r.notes.clone());
+        Ok(InvoiceDocument {
+            firm,
+            title: "TAX INVOICE".to_owned(),
+            reference,
+            bill_to,
+            lines,
+            totals: sums,
+            amount_in_words: rupees_in_words(totals.total),
+            payment,
+            notes,
+        })
     }
 
     // ----- reminders -----
