@@ -783,6 +783,29 @@ impl InvoiceRepository for SeaInvoiceRepository {
         Ok(out)
     }
 
+    async fn awaiting_by_assignment(&self, assignments: &[i64]) -> DomainResult<Vec<(i64, u64)>> {
+        let payable = [
+            InvoiceStatus::Issued.as_str(),
+            InvoiceStatus::Sent.as_str(),
+            InvoiceStatus::PartiallyPaid.as_str(),
+        ];
+        let rows: Vec<(i64, i64)> = invoices::Entity::find()
+            .select_only()
+            .column(I::AssignmentId)
+            .column_as(Expr::col(I::Id).count(), "n")
+            .filter(I::AssignmentId.is_in(assignments.iter().copied()))
+            .filter(I::Status.is_in(payable))
+            .group_by(I::AssignmentId)
+            .into_tuple()
+            .all(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+
     async fn awaiting_payment(&self, scope: InvoiceScope) -> DomainResult<u64> {
         let query = LedgerQuery {
             unpaid: true,

@@ -104,6 +104,11 @@ pub struct AssignmentRead {
     pub is_deleted: bool,
     /// Approval requests about it that are still pending.
     pub approvals_pending: u64,
+    /// Its issued invoices with something still due. Only roles that handle money get
+    /// this key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u64, required = false)]
+    pub payments_pending: Option<u64>,
     #[serde(with = "timestamp")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -200,6 +205,7 @@ impl AssignmentRead {
                 .collect(),
             is_deleted: false,
             approvals_pending: 0,
+            payments_pending: None,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -207,7 +213,7 @@ impl AssignmentRead {
 }
 
 impl AssignmentWithDue {
-    fn new(view: &AssignmentView, pending: &HashMap<i64, u64>) -> Self {
+    fn new(view: &AssignmentView, pending: &Pending) -> Self {
         Self {
             assignment: AssignmentRead::new(view).pending(pending),
             due: DueRead::from(&view.due),
@@ -216,17 +222,38 @@ impl AssignmentWithDue {
 }
 
 impl AssignmentRead {
-    /// Fills in the pending approvals from counts per assignment.
-    fn pending(mut self, counts: &HashMap<i64, u64>) -> Self {
-        self.approvals_pending = counts.get(&self.id).copied().unwrap_or(0);
+    /// Fills in what is pending about it from counts per assignment.
+    fn pending(mut self, counts: &Pending) -> Self {
+        self.approvals_pending = counts.approvals.get(&self.id).copied().unwrap_or(0);
+        self.payments_pending = counts
+            .payments
+            .as_ref()
+            .map(|p| p.get(&self.id).copied().unwrap_or(0));
         self
     }
 }
 
-/// Pending approvals of each assignment on a page.
-async fn pending_counts(state: &AppState, rows: &[AssignmentView]) -> ApiResult<HashMap<i64, u64>> {
+/// Pending approvals and invoices awaiting payment, per assignment of a page.
+struct Pending {
+    approvals: HashMap<i64, u64>,
+    /// `None` for callers who may not see money.
+    payments: Option<HashMap<i64, u64>>,
+}
+
+async fn pending_counts(
+    state: &AppState,
+    actor: &zenops_domain::Actor,
+    rows: &[AssignmentView],
+) -> ApiResult<Pending> {
     let ids: Vec<i64> = rows.iter().map(|v| v.assignment.id).collect();
-    Ok(state.approvals.pending_by_assignment(&ids).await?)
+    let (approvals, payments) = tokio::join!(
+        state.approvals.pending_by_assignment(&ids),
+        state.invoices.awaiting_by_assignment(actor, &ids),
+    );
+    Ok(Pending {
+        approvals: approvals?,
+        payments: payments?,
+    })
 }
 
 /// A point in time given as an RFC 3339 timestamp or as a plain date (`2026-05-04`,
@@ -668,7 +695,7 @@ async fn list(
 ) -> ApiResult<HttpResponse> {
     let (query, page) = query.query(caller.actor.user_id)?;
     let rows = state.assignments.list(&caller.actor, &query, page).await?;
-    let pending = pending_counts(&state, &rows.items).await?;
+    let pending = pending_counts(&state, &caller.actor, &rows.items).await?;
     Ok(listing(
         rows.map(|v| AssignmentRead::new(&v).pending(&pending)),
     ))
@@ -689,7 +716,7 @@ async fn with_due(
 ) -> ApiResult<HttpResponse> {
     let (query, page) = query.query(caller.actor.user_id)?;
     let rows = state.assignments.list(&caller.actor, &query, page).await?;
-    let pending = pending_counts(&state, &rows.items).await?;
+    let pending = pending_counts(&state, &caller.actor, &rows.items).await?;
     Ok(listing(rows.map(|v| AssignmentWithDue::new(&v, &pending))))
 }
 
@@ -747,7 +774,7 @@ async fn get_one(
     path: web::Path<IdPath>,
 ) -> ApiResult<web::Json<AssignmentRead>> {
     let view = state.assignments.get(&caller.actor, path.id).await?;
-    let pending = pending_counts(&state, std::slice::from_ref(&view)).await?;
+    let pending = pending_counts(&state, &caller.actor, std::slice::from_ref(&view)).await?;
     Ok(web::Json(AssignmentRead::new(&view).pending(&pending)))
 }
 
@@ -789,7 +816,12 @@ async fn update(
         .approvals
         .update_assignment(&caller.actor, path.id, draft)
         .await?;
-    let pending = pending_counts(&state, std::slice::from_ref(&outcome.assignment)).await?;
+    let pending = pending_counts(
+        &state,
+        &caller.actor,
+        std::slice::from_ref(&outcome.assignment),
+    )
+    .await?;
     let body = AssignmentUpdated {
         assignment: AssignmentRead::new(&outcome.assignment).pending(&pending),
         approvals_requested: ApprovalRead::list(&outcome.requested, &caller.actor),

@@ -471,9 +471,25 @@ async fn the_ledger_filters_sorts_searches_and_pages() {
         )
         .await;
     }
-    // The dashboard counts the issued ones awaiting payment.
+    // The dashboard counts the issued ones awaiting payment, and so do the rows.
     let overview = expect(app.get("/api/dashboard/overview", &finance).await, 200).await;
     assert_eq!(overview["payments_pending"], 2);
+    let rows = expect(
+        app.get(
+            "/api/assignments/with-due?sort_by=created_at&sort_dir=asc",
+            &finance,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let pending: Vec<i64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["payments_pending"].as_i64().unwrap())
+        .collect();
+    assert_eq!(pending, [0, 1, 1]);
 }
 
 #[tokio::test]
@@ -507,6 +523,32 @@ async fn only_money_roles_see_invoices_and_their_amounts() {
         expect(app.get("/api/dashboard/overview", &field).await, 200).await["payments_pending"],
         0
     );
+    // Paid, then read by the field valuer: no amount anywhere they look.
+    act(&app, &finance, inv, "issue", json!({}), 200).await;
+    act(
+        &app,
+        &finance,
+        inv,
+        "payments",
+        json!({"amount": "531.00"}),
+        200,
+    )
+    .await;
+    let rows = expect(app.get("/api/assignments/with-due", &field).await, 200).await;
+    assert!(rows[0].get("payments_pending").is_none(), "{}", rows[0]);
+    let trail = expect(
+        app.get(
+            &format!("/api/activities?assignment_id={assignment}"),
+            &field,
+        )
+        .await,
+        200,
+    )
+    .await
+    .to_string();
+    for amount in ["531.00", "1062.00", "900.00"] {
+        assert!(!trail.contains(amount), "{amount} in the trail: {trail}");
+    }
     let seen = expect(
         app.get(&format!("/api/assignments/{assignment}/detail"), &finance)
             .await,

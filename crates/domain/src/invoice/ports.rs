@@ -244,6 +244,9 @@ pub trait InvoiceRepository: Send + Sync {
     async fn of_assignment(&self, assignment_id: i64) -> DomainResult<Vec<Invoice>>;
     /// Issued invoices with something still due, in scope.
     async fn awaiting_payment(&self, scope: InvoiceScope) -> DomainResult<u64>;
+    /// Issued invoices with something still due, per assignment, for those of
+    /// `assignments` that have any.
+    async fn awaiting_by_assignment(&self, assignments: &[i64]) -> DomainResult<Vec<(i64, u64)>>;
     /// Outstanding balances per bank or client, in scope, the largest first.
     async fn outstanding(
         &self,

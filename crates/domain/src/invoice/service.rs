@@ -347,6 +347,28 @@ impl InvoiceService {
         self.repo.awaiting_payment(scope(actor)).await
     }
 
+    /// Invoices awaiting payment per assignment, for rows the caller already sees; `None`
+    /// for those who may not see money.
+    pub async fn awaiting_by_assignment(
+        &self,
+        actor: &Actor,
+        assignments: &[i64],
+    ) -> DomainResult<Option<std::collections::HashMap<i64, u64>>> {
+        if !sees_money(actor) {
+            return Ok(None);
+        }
+        if assignments.is_empty() {
+            return Ok(Some(std::collections::HashMap::new()));
+        }
+        Ok(Some(
+            self.repo
+                .awaiting_by_assignment(assignments)
+                .await?
+                .into_iter()
+                .collect(),
+        ))
+    }
+
     /// What each bank or client owes, over the work the caller may see.
     pub async fn outstanding(
         &self,
@@ -886,7 +908,8 @@ impl InvoiceService {
         if after.status()? == InvoiceStatus::Paid {
             record.paid_at = Some(payment.paid_at);
         }
-        let message = format!("Payment of {} recorded", payment.amount);
+        // Amounts stay out of the trail's text: it is read by people who may not see money.
+        let message = "Payment recorded".to_owned();
         Ok(self.plan(
             actor,
             detail,
@@ -910,7 +933,7 @@ impl InvoiceService {
         detail.invoice.check_adjustment(adjustment.amount)?;
         let mut record = detail.invoice.record().clone();
         record.credited = Money::from_paise(record.credited.paise() + adjustment.amount.paise());
-        let message = format!("{} of {} added", adjustment.kind, adjustment.amount);
+        let message = format!("{} added", adjustment.kind);
         let change = self.plan(
             actor,
             &detail,
