@@ -267,6 +267,22 @@ pub fn created_id(body: &[u8]) -> std::result::Result<i64, String> {
     }
 }
 
+/// Checks an answer that must carry an integer `id` (an invoice drafted or issued).
+pub fn record_id(body: &[u8]) -> std::result::Result<i64, String> {
+    #[derive(Deserialize)]
+    struct Record {
+        id: i64,
+    }
+    serde_json::from_slice::<Record>(body)
+        .map(|r| r.id)
+        .map_err(|e| {
+            format!(
+                "the body lacks an id ({e}): {}",
+                String::from_utf8_lossy(body)
+            )
+        })
+}
+
 /// `POST /api/assignments`.
 pub fn create_request(client: &Client, base: &str, body: &serde_json::Value) -> RequestBuilder {
     client.post(format!("{base}/api/assignments")).json(body)
