@@ -33,6 +33,7 @@ enum Invoices {
     Table,
     Id,
     AssignmentId,
+    AssignmentCode,
     InvoiceNumber,
     Status,
     Stage,
@@ -194,6 +195,9 @@ impl MigrationTrait for Migration {
                 .table(Invoices::Table)
                 .col(big_pk_auto(Invoices::Id))
                 .col(big_integer(Invoices::AssignmentId))
+                // A copy of the assignment's code (it never changes), so the ledger
+                // searches it without a join.
+                .col(string_len(Invoices::AssignmentCode, 50))
                 .col(string_len_null(Invoices::InvoiceNumber, 100))
                 .col(string_len(Invoices::Status, 16))
                 .col(string_len(Invoices::Stage, 16))

@@ -276,6 +276,17 @@ impl Change for TaskChange {
     }
 }
 
+/// The template of the follow-up task an overdue invoice gets.
+pub const FOLLOW_UP_TEMPLATE: &str = "invoice_overdue";
+
+/// A follow-up to add to an assignment (see [`TaskService::ensure_follow_ups`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub assignment_id: i64,
+    pub title: String,
+    pub description: String,
+}
+
 /// A title as stored: trimmed, 2 to 255 characters.
 pub fn validate_title(raw: &str) -> Result<String, String> {
     let title = crate::text::parse(raw, TITLE_MAX_CHARS)?;
@@ -536,6 +547,78 @@ impl TaskService {
             at: self.clock.now(),
         };
         work::commit(self.work.as_ref(), &change).await.map(drop)
+    }
+
+    /// Adds a follow-up task to each assignment named, unless it already has one with the
+    /// same title: given to the first active FINANCE user (by id), else the first ADMIN,
+    /// else the caller, due in two days. The system makes these, so the rule that only
+    /// `reassign` holders give work to others does not apply. Returns how many were made.
+    pub async fn ensure_follow_ups(
+        &self,
+        actor: &Actor,
+        follow_ups: Vec<FollowUp>,
+    ) -> DomainResult<u64> {
+        if follow_ups.is_empty() {
+            return Ok(0);
+        }
+        let mut assignee = actor.user_id;
+        for role in [crate::access::Role::Admin, crate::access::Role::Finance] {
+            let filter = crate::user::UserFilter {
+                include_inactive: false,
+                role: Some(role),
+                by_name: false,
+            };
+            let people = self
+                .users
+                .list(
+                    &filter,
+                    crate::page::Page::first(crate::user::USER_LIST_CAP),
+                )
+                .await?;
+            if let Some(first) = people.items.iter().map(|u| u.id).min() {
+                assignee = first;
+            }
+        }
+        let now = self.clock.now();
+        let mut made = 0;
+        for follow_up in follow_ups {
+            let existing = self
+                .tasks
+                .list_for_assignment(follow_up.assignment_id)
+                .await?;
+            if existing.iter().any(|t| {
+                t.template_type.as_deref() == Some(FOLLOW_UP_TEMPLATE) && t.title == follow_up.title
+            }) {
+                continue;
+            }
+            let fields = TaskFields {
+                title: follow_up.title.clone(),
+                description: Some(follow_up.description),
+                status: TaskStatus::Todo,
+                assigned_to: Some(assignee),
+                due_at: Some(now + time::Duration::days(2)),
+                template_type: Some(FOLLOW_UP_TEMPLATE.to_owned()),
+            };
+            let entry = ActivityDraft::new(
+                "INVOICE_FOLLOWUP_TASK_CREATED",
+                actor,
+                format!("Task created: {}", follow_up.title),
+            )
+            .on(follow_up.assignment_id)
+            .with("title", follow_up.title.as_str());
+            let change = TaskChange {
+                op: TaskOp::Create {
+                    assignment_id: follow_up.assignment_id,
+                    created_by: actor.user_id,
+                    fields,
+                },
+                entry,
+                at: now,
+            };
+            work::commit(self.work.as_ref(), &change).await?;
+            made += 1;
+        }
+        Ok(made)
     }
 
     /// The caller's tasks on live assignments. A `limit` of 0 means the default; larger

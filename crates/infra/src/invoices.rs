@@ -95,6 +95,7 @@ fn to_invoice(row: invoices::Model, items: Vec<invoice_items::Model>) -> DomainR
     Ok(Invoice::restore(InvoiceRecord {
         id: InvoiceId(id),
         assignment_id: row.assignment_id,
+        assignment_code: row.assignment_code,
         number: row.invoice_number,
         stage,
         issued_date: row.issued_date,
@@ -143,6 +144,7 @@ fn columns(
     let rate = i32::try_from(r.tax_rate.basis_points()).map_err(DomainError::unexpected)?;
     Ok(invoices::ActiveModel {
         assignment_id: Set(r.assignment_id),
+        assignment_code: Set(r.assignment_code.clone()),
         invoice_number: Set(r.number.clone()),
         status: Set(status.as_str().to_owned()),
         stage: Set(stage_name(r.stage).to_owned()),
@@ -477,9 +479,14 @@ async fn assignment_names(
 
 impl SeaInvoiceRepository {
     fn filtered(&self, q: &LedgerQuery, scope: InvoiceScope) -> sea_orm::Select<invoices::Entity> {
-        let mut select = invoices::Entity::find()
-            .join(JoinType::InnerJoin, to_assignment())
-            .filter(scoped(scope));
+        // Those who see every assignment see every invoice (financial records outlive the
+        // work they bill); for anyone else, row access goes through the assignment.
+        let mut select = match scope {
+            InvoiceScope::Everything => invoices::Entity::find(),
+            InvoiceScope::Involving(_) => invoices::Entity::find()
+                .join(JoinType::InnerJoin, to_assignment())
+                .filter(scoped(scope)),
+        };
         if let Some(status) = q.status {
             select = select.filter(I::Status.eq(status.as_str()));
         }
@@ -499,10 +506,7 @@ impl SeaInvoiceRepository {
                 Condition::any()
                     .add(like(Expr::col((invoices::Entity, I::InvoiceNumber))))
                     .add(like(Expr::col((invoices::Entity, I::BillToName))))
-                    .add(like(Expr::col((
-                        assignments::Entity,
-                        assignments::Column::AssignmentCode,
-                    )))),
+                    .add(like(Expr::col((invoices::Entity, I::AssignmentCode)))),
             );
         }
         let date_bounds = [
@@ -618,7 +622,16 @@ impl InvoiceRepository for SeaInvoiceRepository {
     ) -> DomainResult<Paged<LedgerRow>> {
         let conn = &self.db.conn;
         let select = self.filtered(query, scope);
-        let total = select.clone().count(conn).await.map_err(unexpected)?;
+        // Counted on its own: no ordering and no columns, so the database only counts.
+        let total: Option<i64> = select
+            .clone()
+            .select_only()
+            .column_as(Expr::col((invoices::Entity, I::Id)).count(), "n")
+            .into_tuple()
+            .one(conn)
+            .await
+            .map_err(unexpected)?;
+        let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
         let order = if query.descending {
             Order::Desc
         } else {

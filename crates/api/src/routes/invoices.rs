@@ -427,6 +427,11 @@ pub struct LedgerParams {
     pub unpaid: Option<String>,
     /// Only those past their due date with something still due.
     pub overdue: Option<String>,
+    /// "Sync follow-ups" (`modify_invoice`): first give each invoice overdue by
+    /// `overdue_days` or more a follow-up task, once.
+    pub create_followups: Option<String>,
+    /// 1 to 365 (default 7).
+    pub overdue_days: Option<String>,
 }
 
 impl LedgerParams {
@@ -708,6 +713,14 @@ async fn ledger(
 ) -> ApiResult<web::Json<LedgerRead>> {
     let today = today(&state);
     let (query, page, number, size) = params.query(today)?;
+    if parse_param::<bool>(&params.create_followups, "create_followups")?.unwrap_or(false) {
+        let days = parse_param::<i64>(&params.overdue_days, "overdue_days")?.unwrap_or(7);
+        let follow_ups = state.invoices.follow_ups(&caller.actor, days).await?;
+        state
+            .tasks
+            .ensure_follow_ups(&caller.actor, follow_ups)
+            .await?;
+    }
     let rows = state.invoices.ledger(&caller.actor, &query, page).await?;
     let total = rows.total;
     let items = rows

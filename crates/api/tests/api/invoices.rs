@@ -781,3 +781,64 @@ async fn the_pdf_is_a_pdf_of_the_issued_invoice() {
     assert_eq!(after["updated_at"], issued["updated_at"]);
     expect(app.get(&path, &app.login(FIELD).await).await, 403).await;
 }
+
+#[tokio::test]
+async fn syncing_follow_ups_gives_each_overdue_invoice_one_task() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let (assignment, _) = billable(&app, &admin, "Late", "100.00").await;
+    let created = expect(
+        app.post(
+            "/api/invoices",
+            &finance,
+            &json!({"assignment_id": assignment, "issued_date": "2026-01-01", "due_date": "2026-01-15"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let inv = id(&created);
+    let issued = act(&app, &finance, inv, "issue", json!({}), 200).await;
+    let number = issued["invoice_number"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        expect(
+            app.get(
+                "/api/invoices?create_followups=true&overdue_days=7",
+                &finance,
+            )
+            .await,
+            200,
+        )
+        .await;
+    }
+    let detail = expect(
+        app.get(&format!("/api/assignments/{assignment}/detail"), &finance)
+            .await,
+        200,
+    )
+    .await;
+    let follow_ups: Vec<&Value> = detail["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"] == format!("Follow up: {number} overdue"))
+        .collect();
+    assert_eq!(follow_ups.len(), 1, "{}", detail["tasks"]);
+    expect(
+        app.get(
+            "/api/invoices?create_followups=true&overdue_days=0",
+            &finance,
+        )
+        .await,
+        422,
+    )
+    .await;
+    // Only those who may change invoices sync; a plain ledger read writes nothing.
+    expect(
+        app.get("/api/invoices?create_followups=true", &app.login(OPS).await)
+            .await,
+        403,
+    )
+    .await;
+}

@@ -105,6 +105,8 @@ pub struct Line {
 pub struct InvoiceRecord {
     pub id: InvoiceId,
     pub assignment_id: i64,
+    /// The assignment's code, copied when drafted (codes never change).
+    pub assignment_code: String,
     pub number: Option<String>,
     pub stage: Stage,
     pub issued_date: Date,
@@ -309,6 +311,7 @@ mod tests {
         Invoice::restore(InvoiceRecord {
             id: InvoiceId(1),
             assignment_id: 1,
+            assignment_code: "VAL/2026/0001".into(),
             number: None,
             stage,
             issued_date: date!(2026 - 12 - 01),

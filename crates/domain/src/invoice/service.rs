@@ -379,6 +379,48 @@ impl InvoiceService {
         self.repo.outstanding(group, scope(actor)).await
     }
 
+    /// The follow-ups that overdue invoices call for (`modify_invoice`): one per issued
+    /// invoice of the caller's scope with something due and a due date at least
+    /// `overdue_days` (1 to 365) ago.
+    pub async fn follow_ups(
+        &self,
+        actor: &Actor,
+        overdue_days: i64,
+    ) -> DomainResult<Vec<crate::task::FollowUp>> {
+        actor.require(Capability::ModifyInvoice)?;
+        if !(1..=365).contains(&overdue_days) {
+            return Err(DomainError::invalid(
+                "overdue_days",
+                "must be between 1 and 365",
+            ));
+        }
+        let today = self.assignments.zone().local_date(self.clock.now());
+        let query = LedgerQuery {
+            overdue_before: Some(today - time::Duration::days(overdue_days - 1)),
+            ..LedgerQuery::default()
+        };
+        let rows = self
+            .repo
+            .list(&query, scope(actor), Page::first(LEDGER_CAP))
+            .await?;
+        let mut out = Vec::with_capacity(rows.items.len());
+        for row in rows.items {
+            let r = row.invoice.record();
+            let (Some(number), Some(due_date)) = (r.number.clone(), r.due_date) else {
+                continue;
+            };
+            let late = (today - due_date).whole_days();
+            out.push(crate::task::FollowUp {
+                assignment_id: r.assignment_id,
+                title: format!("Follow up: {number} overdue"),
+                description: format!(
+                    "Invoice {number} was due on {due_date} and is {late} days overdue."
+                ),
+            });
+        }
+        Ok(out)
+    }
+
     // ----- the printed copy -----
 
     /// What the invoice's printed copy says: the firm, the party, the lines, the totals
@@ -623,6 +665,7 @@ impl InvoiceService {
         let mut record = InvoiceRecord {
             id: InvoiceId(0),
             assignment_id: assignment.id,
+            assignment_code: assignment.code.clone(),
             number: None,
             stage: Stage::Draft,
             issued_date: self.assignments.zone().local_date(now),

@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub assignment_id: i64,
+    pub assignment_code: String,
     pub invoice_number: Option<String>,
     pub status: String,
     pub stage: String,
