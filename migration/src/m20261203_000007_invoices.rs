@@ -34,6 +34,7 @@ enum Invoices {
     Id,
     AssignmentId,
     AssignmentCode,
+    SearchText,
     InvoiceNumber,
     Status,
     Stage,
@@ -198,6 +199,9 @@ impl MigrationTrait for Migration {
                 // A copy of the assignment's code (it never changes), so the ledger
                 // searches it without a join.
                 .col(string_len(Invoices::AssignmentCode, 50))
+                // The number, the assignment code and the party's name, lowercased in one
+                // column: the ledger's search is one LIKE per row.
+                .col(text(Invoices::SearchText))
                 .col(string_len_null(Invoices::InvoiceNumber, 100))
                 .col(string_len(Invoices::Status, 16))
                 .col(string_len(Invoices::Stage, 16))

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    ExprTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
+    JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use zenops_domain::invoice::{
@@ -129,6 +129,18 @@ fn to_invoice(row: invoices::Model, items: Vec<invoice_items::Model>) -> DomainR
     }))
 }
 
+/// What the ledger's search looks in: the number, the assignment code and the party's
+/// name, lowercased, separated by a character nobody types.
+fn search_text(r: &InvoiceRecord) -> String {
+    [
+        r.number.as_deref().unwrap_or_default(),
+        r.assignment_code.as_str(),
+        r.bill_to_name.as_deref().unwrap_or_default(),
+    ]
+    .join("\u{1f}")
+    .to_lowercase()
+}
+
 /// Every column a write sets from the invoice, its amounts and its status included.
 fn columns(
     txn: &DatabaseTransaction,
@@ -145,6 +157,7 @@ fn columns(
     Ok(invoices::ActiveModel {
         assignment_id: Set(r.assignment_id),
         assignment_code: Set(r.assignment_code.clone()),
+        search_text: Set(search_text(r)),
         invoice_number: Set(r.number.clone()),
         status: Set(status.as_str().to_owned()),
         stage: Set(stage_name(r.stage).to_owned()),
@@ -499,14 +512,9 @@ impl SeaInvoiceRepository {
                     .replace('%', "\\%")
                     .replace('_', "\\_")
             );
-            let like = |col: Expr| {
-                Expr::expr(Func::lower(col)).like(LikeExpr::new(pattern.clone()).escape('\\'))
-            };
             select = select.filter(
-                Condition::any()
-                    .add(like(Expr::col((invoices::Entity, I::InvoiceNumber))))
-                    .add(like(Expr::col((invoices::Entity, I::BillToName))))
-                    .add(like(Expr::col((invoices::Entity, I::AssignmentCode)))),
+                Expr::col((invoices::Entity, I::SearchText))
+                    .like(LikeExpr::new(pattern).escape('\\')),
             );
         }
         let date_bounds = [

@@ -1075,6 +1075,84 @@ async fn mark_paid(
     })
 }
 
+/// The assignment an invoice bills, as the drawer shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContextAssignment {
+    pub id: i64,
+    pub assignment_code: String,
+    pub borrower_name: Option<String>,
+    pub bank_name: Option<String>,
+    pub branch_name: Option<String>,
+    pub fees: Option<String>,
+}
+
+/// The account payments go to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContextAccount {
+    pub id: i64,
+    pub bank_id: Option<i64>,
+    pub account_name: String,
+    pub account_number: String,
+    pub ifsc_code: Option<String>,
+    pub bank_name: String,
+    pub branch_name: Option<String>,
+    pub upi_id: Option<String>,
+}
+
+/// An invoice with what it is billed under: its assignment, the company profile and the
+/// account to pay into. Reading it writes nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceContextRead {
+    pub invoice: InvoiceDetailRead,
+    pub assignment: ContextAssignment,
+    pub company_profile: CompanyProfileRead,
+    pub company_account: Option<ContextAccount>,
+}
+
+/// The invoice with its assignment, the company profile and the company account.
+#[utoipa::path(tag = "invoices", params(IdPath), responses((status = 200, body = InvoiceContextRead), WriteErrors), security(("bearer" = [])))]
+#[get("/api/invoices/{id}/context")]
+async fn invoice_context(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<IdPath>,
+) -> ApiResult<web::Json<InvoiceContextRead>> {
+    let invoice = detail(&state, &caller, InvoiceId(path.id)).await?;
+    let view = state
+        .assignments
+        .get(&caller.actor, invoice.invoice.assignment_id)
+        .await?;
+    let a = &view.assignment;
+    let (profile, account) = tokio::join!(
+        state.invoices.company_profile(),
+        state
+            .invoices
+            .company_account(invoice.invoice.company_account_id),
+    );
+    Ok(web::Json(InvoiceContextRead {
+        assignment: ContextAssignment {
+            id: a.id,
+            assignment_code: a.code.clone(),
+            borrower_name: a.fields.borrower_name.clone(),
+            bank_name: a.fields.bank_name.clone(),
+            branch_name: a.fields.branch_name.clone(),
+            fees: a.fields.fees.map(|f| f.to_string()),
+        },
+        company_profile: profile?.into(),
+        company_account: account?.map(|r| ContextAccount {
+            id: r.id,
+            bank_id: r.fields.bank_id,
+            account_name: r.fields.account_name,
+            account_number: r.fields.account_number,
+            ifsc_code: r.fields.ifsc_code,
+            bank_name: r.fields.bank_name,
+            branch_name: r.fields.branch_name,
+            upi_id: r.fields.upi_id,
+        }),
+        invoice,
+    }))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct PdfParams {
     /// Accepted for the frontend; every copy is made afresh from the invoice anyway.
@@ -1268,6 +1346,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(mark_paid)
         .service(remind)
         .service(invoice_pdf)
+        .service(invoice_context)
         .service(get_company_profile)
         .service(update_company_profile);
 }

@@ -421,7 +421,10 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("invoices", "place_of_supply") => Some(limits::SHORT),
         ("invoices", "terms" | "notes" | "void_reason") => Some(limits::LONG),
         // Numbers, enums and the currency, written by the server.
-        ("invoices", "invoice_number" | "status" | "stage" | "currency") => None,
+        (
+            "invoices",
+            "invoice_number" | "status" | "stage" | "currency" | "assignment_code" | "search_text",
+        ) => None,
         // Dates (SQLite keeps them as text), parsed by the server.
         ("invoices", "issued_date" | "due_date") => None,
         ("invoice_items", "description") => Some(limits::NAME),

@@ -772,6 +772,21 @@ async fn the_pdf_is_a_pdf_of_the_issued_invoice() {
         text.to_uppercase().contains(&tax),
         "the IGST line is missing"
     );
+    // The drawer's context: the assignment, the profile and the account to pay into.
+    let context = expect(
+        app.get(&format!("/api/invoices/{inv}/context"), &finance)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(context["invoice"]["id"], inv);
+    assert_eq!(context["assignment"]["id"], assignment);
+    assert_eq!(context["assignment"]["fees"], "10000.00");
+    assert_eq!(context["company_profile"]["default_gst_rate"], "18.00");
+    assert!(
+        context["company_account"]["account_number"].is_string(),
+        "{context}"
+    );
     // Making it changed nothing.
     let after = expect(
         app.get(&format!("/api/invoices/{inv}"), &finance).await,

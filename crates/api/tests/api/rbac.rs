@@ -534,6 +534,14 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
         ),
         case(
             Method::GET,
+            "/api/invoices/{id}/context",
+            "/api/invoices/999999/context",
+            None,
+            Needs::Money,
+            404,
+        ),
+        case(
+            Method::GET,
             "/api/invoices/{id}/pdf",
             "/api/invoices/999999/pdf",
             None,

@@ -421,6 +421,21 @@ impl InvoiceService {
         Ok(out)
     }
 
+    /// The company account an invoice names, if it still exists.
+    pub async fn company_account(
+        &self,
+        id: Option<i64>,
+    ) -> DomainResult<Option<Record<CompanyAccountFields>>> {
+        match id {
+            None => Ok(None),
+            Some(id) => match self.accounts.get(id).await {
+                Ok(account) => Ok(Some(account)),
+                Err(DomainError::NotFound(_)) => Ok(None),
+                Err(other) => Err(other),
+            },
+        }
+    }
+
     // ----- the printed copy -----
 
     /// What the invoice's printed copy says: the firm, the party, the lines, the totals

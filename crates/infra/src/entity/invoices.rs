@@ -7,6 +7,7 @@ pub struct Model {
     pub id: i64,
     pub assignment_id: i64,
     pub assignment_code: String,
+    pub search_text: String,
     pub invoice_number: Option<String>,
     pub status: String,
     pub stage: String,
