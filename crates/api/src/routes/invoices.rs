@@ -18,7 +18,7 @@ use zenops_domain::invoice::{
 use zenops_domain::money::Money;
 use zenops_domain::page::Page;
 
-use crate::dto::{IdPath, nullable, timestamp};
+use crate::dto::{IdPath, lenient_nullable_id, nullable, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::routes::approvals::ApprovalRead;
 use crate::routes::assignments::{DateOrTime, given, parse_enum, parse_param};
@@ -508,7 +508,8 @@ pub struct InvoiceInput {
     #[serde(default, deserialize_with = "amount")]
     #[schema(value_type = Option<String>, example = "0.00")]
     pub discount_amount: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    /// A number or a numeric string; `""` or null for none.
+    #[serde(default, deserialize_with = "lenient_nullable_id")]
     #[schema(value_type = Option<i64>)]
     pub company_account_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]

@@ -350,7 +350,21 @@ async fn a_void_draft_makes_room_for_a_new_invoice() {
     let admin = app.login(ADMIN).await;
     let finance = app.login(FINANCE).await;
     let (assignment, _) = billable(&app, &admin, "Again", "700.00").await;
-    let inv = id(&draft(&app, &finance, assignment).await);
+    // The new-invoice form as the frontend sends it: empty fields and no lines.
+    let form = expect(
+        app.post(
+            "/api/invoices",
+            &finance,
+            &json!({"assignment_id": assignment, "issued_date": "", "due_date": "",
+                    "tax_rate": "", "company_account_id": "", "notes": "", "items": []}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(form["tax_rate"], "18.00");
+    assert_eq!(form["grand_total"], "826.00");
+    let inv = id(&form);
     act(&app, &finance, inv, "void", json!({"reason": "x"}), 422).await;
     let void = act(
         &app,

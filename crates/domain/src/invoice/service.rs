@@ -1072,7 +1072,8 @@ impl InvoiceService {
         {
             e.add("due_date", "must not be before the issue date");
         }
-        if let Some(rate) = d.tax_rate
+        // A blank rate (an empty form field) keeps the current one.
+        if let Some(rate) = d.tax_rate.filter(|r| !r.trim().is_empty())
             && let Some(rate) = e.check("tax_rate", Rate::parse(&rate))
         {
             r.tax_rate = rate;
