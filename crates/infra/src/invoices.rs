@@ -172,11 +172,7 @@ fn columns(
         total_paise: Set(totals.total.paise()),
         paid_paise: Set(balance.paid.paise()),
         credited_paise: Set(balance.credited.paise()),
-        due_paise: Set(if r.stage == Stage::Void {
-            0
-        } else {
-            balance.due.paise()
-        }),
+        due_paise: Set(balance.due.paise()),
         is_paid: Set(status == InvoiceStatus::Paid),
         cgst_paise: Set(r.split.map(|s| s.cgst.paise())),
         sgst_paise: Set(r.split.map(|s| s.sgst.paise())),
@@ -544,13 +540,11 @@ impl SeaInvoiceRepository {
         if let Some(max) = q.amount_max {
             select = select.filter(Expr::col((invoices::Entity, I::TotalPaise)).lte(max.paise()));
         }
-        let payable = [
-            InvoiceStatus::Issued.as_str(),
-            InvoiceStatus::Sent.as_str(),
-            InvoiceStatus::PartiallyPaid.as_str(),
-        ];
+        let payable: Vec<&str> = InvoiceStatus::awaiting_payment()
+            .map(InvoiceStatus::as_str)
+            .collect();
         if q.unpaid {
-            select = select.filter(I::Status.is_in(payable));
+            select = select.filter(I::Status.is_in(payable.clone()));
         }
         if let Some(today) = q.overdue_before {
             select = select
@@ -805,11 +799,9 @@ impl InvoiceRepository for SeaInvoiceRepository {
     }
 
     async fn awaiting_by_assignment(&self, assignments: &[i64]) -> DomainResult<Vec<(i64, u64)>> {
-        let payable = [
-            InvoiceStatus::Issued.as_str(),
-            InvoiceStatus::Sent.as_str(),
-            InvoiceStatus::PartiallyPaid.as_str(),
-        ];
+        let payable: Vec<&str> = InvoiceStatus::awaiting_payment()
+            .map(InvoiceStatus::as_str)
+            .collect();
         let rows: Vec<(i64, i64)> = invoices::Entity::find()
             .select_only()
             .column(I::AssignmentId)

@@ -210,17 +210,7 @@ impl InvoiceRead {
         let totals = invoice.totals()?;
         let balance = invoice.balance()?;
         let status = invoice.status()?;
-        let payable = matches!(
-            status,
-            zenops_domain::invoice::InvoiceStatus::Issued
-                | zenops_domain::invoice::InvoiceStatus::Sent
-                | zenops_domain::invoice::InvoiceStatus::PartiallyPaid
-        );
-        let due = if status == zenops_domain::invoice::InvoiceStatus::Void {
-            Money::ZERO
-        } else {
-            balance.due
-        };
+        let (payable, due) = (status.awaits_payment(), balance.due);
         Ok(Self {
             id: r.id.0,
             invoice_number: r.number.clone(),

@@ -45,6 +45,19 @@ named_enum!(
     }
 );
 
+impl InvoiceStatus {
+    /// Issued, and something is still due: what counts as awaiting payment (the ledger's
+    /// `unpaid`, `payments_pending`, what may be sent or reminded of).
+    pub fn awaits_payment(self) -> bool {
+        matches!(self, Self::Issued | Self::Sent | Self::PartiallyPaid)
+    }
+
+    /// Every status that [awaits payment](Self::awaits_payment).
+    pub fn awaiting_payment() -> impl Iterator<Item = InvoiceStatus> {
+        Self::ALL.iter().copied().filter(|s| s.awaits_payment())
+    }
+}
+
 /// Where an invoice is in its life, apart from what has been paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -171,12 +184,13 @@ impl Invoice {
         compute(&priced, self.0.tax_rate, self.0.discount).map_err(DomainError::unexpected)
     }
 
+    /// What has been paid and credited, and what is still due: nothing on a void invoice.
     pub fn balance(&self) -> DomainResult<Balance> {
-        Ok(Balance::of(
-            self.totals()?.total,
-            self.0.paid,
-            self.0.credited,
-        ))
+        let mut balance = Balance::of(self.totals()?.total, self.0.paid, self.0.credited);
+        if self.0.stage == Stage::Void {
+            balance.due = Money::ZERO;
+        }
+        Ok(balance)
     }
 
     pub fn status(&self) -> DomainResult<InvoiceStatus> {
@@ -217,7 +231,7 @@ impl Invoice {
     /// Issued and not yet sent, partly paid or settled.
     pub fn check_sendable(&self) -> DomainResult<()> {
         match self.status()? {
-            InvoiceStatus::Issued | InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid => Ok(()),
+            status if status.awaits_payment() => Ok(()),
             other => Err(not_in(other, "sent")),
         }
     }
@@ -397,6 +411,23 @@ mod tests {
         assert_eq!(
             invoice(ISSUED, "1000", "100", "80").balance().unwrap().due,
             m("1000.00")
+        );
+        // A void invoice owes nothing.
+        assert_eq!(
+            invoice(Stage::Void, "1000", "0", "0")
+                .balance()
+                .unwrap()
+                .due,
+            Money::ZERO
+        );
+        let awaiting: Vec<InvoiceStatus> = InvoiceStatus::awaiting_payment().collect();
+        assert_eq!(
+            awaiting,
+            [
+                InvoiceStatus::Issued,
+                InvoiceStatus::Sent,
+                InvoiceStatus::PartiallyPaid
+            ]
         );
     }
 

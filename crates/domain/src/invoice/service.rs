@@ -610,10 +610,7 @@ impl InvoiceService {
             }
         }
         let status = detail.invoice.status()?;
-        if !matches!(
-            status,
-            InvoiceStatus::Issued | InvoiceStatus::Sent | InvoiceStatus::PartiallyPaid
-        ) {
+        if !status.awaits_payment() {
             return Err(DomainError::conflict(
                 "invalid_invoice_state",
                 format!("A {status} invoice needs no reminder"),
