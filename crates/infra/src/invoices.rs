@@ -240,13 +240,16 @@ async fn write_lines(
 
 fn write_error(err: sea_orm::DbErr) -> DomainError {
     match violation(&err) {
-        Some(Violation::Unique(message)) if message.contains("invoice_number") => {
+        // PostgreSQL names the index, SQLite the column.
+        Some(Violation::Unique(message))
+            if message.contains("ux_invoices_one_live_per_assignment")
+                || message.contains("invoices.assignment_id") =>
+        {
+            zenops_domain::invoice::live_invoice_exists()
+        }
+        Some(Violation::Unique(_)) => {
             DomainError::conflict("duplicate", "Another invoice already has this number")
         }
-        Some(Violation::Unique(_)) => DomainError::conflict(
-            "live_invoice_exists",
-            "This assignment already has an invoice; void it before making another",
-        ),
         Some(Violation::ForeignKey) => DomainError::invalid(
             "invoice",
             "refers to an assignment or account that no longer exists",

@@ -16,5 +16,5 @@ pub use model::{
 pub use ports::*;
 pub use service::{
     CompanyProfileChanges, InvoiceDraft, InvoiceService, LEDGER_CAP, LEDGER_DEFAULT, LineDraft,
-    MAX_LINES, reminders, select_account,
+    MAX_LINES, live_invoice_exists, reminders, select_account,
 };

@@ -989,17 +989,17 @@ impl InvoiceService {
         let mut record = detail.invoice.record().clone();
         record.credited = Money::from_paise(record.credited.paise() + adjustment.amount.paise());
         let message = format!("{} added", adjustment.kind);
-        let change = self.plan(
+        self.write(
             actor,
             &detail,
             Invoice::restore(record),
             "adjustment_added",
             "INVOICE_ADJUSTMENT_ADDED",
-            message,
+            &message,
             None,
             Some(adjustment),
-        );
-        work::commit(self.work.as_ref(), &change).await
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1181,7 +1181,9 @@ impl InvoiceService {
     }
 }
 
-fn live_invoice_exists() -> DomainError {
+/// The refusal of a second live invoice for an assignment (the service checks first; the
+/// store reports the same when the database's unique index catches a concurrent one).
+pub fn live_invoice_exists() -> DomainError {
     DomainError::conflict(
         "live_invoice_exists",
         "This assignment already has an invoice; void it before making another",
