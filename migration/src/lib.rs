@@ -12,6 +12,7 @@ mod m20261124_000004_assignment_count_indexes;
 mod m20261201_000005_user_session_generation;
 mod m20261203_000006_approvals;
 mod m20261203_000007_invoices;
+mod m20261204_000008_leave;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_user_session_generation::Migration),
             Box::new(m20261203_000006_approvals::Migration),
             Box::new(m20261203_000007_invoices::Migration),
+            Box::new(m20261204_000008_leave::Migration),
         ]
     }
 }

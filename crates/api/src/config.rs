@@ -82,6 +82,16 @@ pub struct Settings {
     #[arg(long, env = "FIRM_TIMEZONE", default_value = "Asia/Kolkata")]
     pub firm_timezone: String,
 
+    /// The firm's weekly off days, comma-separated (`SUN`, `SAT,SUN`; empty: none). Leave
+    /// does not count them and work due on them is due the next working day.
+    #[arg(long, env = "WEEKLY_OFF_DAYS", default_value = "SUN")]
+    pub weekly_off_days: String,
+
+    /// The address the firm reaches this API at (`https://ops.example.com`), for links the
+    /// API hands out, such as calendar feeds. Unset: taken from each request's Host.
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
+
     /// The prefix of assignment codes (`VAL` gives `VAL/2026/0001`).
     #[arg(long, env = "ASSIGNMENT_CODE_PREFIX", default_value = "VAL")]
     pub assignment_code_prefix: String,
@@ -148,6 +158,10 @@ pub enum ConfigError {
     Lifetimes,
     #[error("FIRM_TIMEZONE: {0}")]
     TimeZone(String),
+    #[error("WEEKLY_OFF_DAYS: {0}")]
+    WeeklyOffs(String),
+    #[error("PUBLIC_BASE_URL must start with http:// or https://")]
+    PublicBaseUrl,
     #[error("ASSIGNMENT_CODE_PREFIX: {0}")]
     CodePrefix(String),
     #[error("CLIENT_BODY_TIMEOUT_SECS must be positive")]
@@ -174,6 +188,8 @@ impl Settings {
             seed_demo: true,
             seed_demo_work: false,
             firm_timezone: "Asia/Kolkata".into(),
+            weekly_off_days: "SUN".into(),
+            public_base_url: None,
             assignment_code_prefix: "VAL".into(),
             invoice_number_prefix: "INV".into(),
             client_body_timeout_secs: 30,
@@ -246,6 +262,22 @@ impl Settings {
         zenops_domain::sla::FirmZone::parse(&self.firm_timezone).map_err(ConfigError::TimeZone)
     }
 
+    pub fn weekly_offs(&self) -> Result<zenops_domain::workdays::WeeklyOffs, ConfigError> {
+        zenops_domain::workdays::WeeklyOffs::parse(&self.weekly_off_days)
+            .map_err(ConfigError::WeeklyOffs)
+    }
+
+    /// The configured public address without a trailing slash, if any.
+    pub fn public_base_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.public_base_url.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Ok(Some(url.trim_end_matches('/').to_owned()))
+            }
+            Some(_) => Err(ConfigError::PublicBaseUrl),
+        }
+    }
+
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.access_token_ttl_minutes <= 0 || self.session_max_hours <= 0 {
             return Err(ConfigError::Lifetimes);
@@ -254,6 +286,8 @@ impl Settings {
             return Err(ConfigError::BodyTimeout);
         }
         self.firm_zone()?;
+        self.weekly_offs()?;
+        self.public_base_url()?;
         zenops_domain::assignment::AssignmentCode::new(&self.assignment_code_prefix, 2026, 1)
             .map_err(ConfigError::CodePrefix)?;
         zenops_domain::assignment::AssignmentCode::new(&self.invoice_number_prefix, 2026, 1)

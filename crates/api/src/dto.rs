@@ -185,3 +185,18 @@ pub struct IdPath {
     /// The record's id.
     pub id: i64,
 }
+
+/// A JSON body that may be absent, empty or `null` (then `T::default()`).
+pub fn optional_body<T: serde::de::DeserializeOwned + Default>(
+    body: &actix_web::web::Bytes,
+) -> crate::error::ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    match serde_json::from_slice::<Option<T>>(body) {
+        Ok(input) => Ok(input.unwrap_or_default()),
+        Err(err) => Err(crate::error::ApiError::BadRequest(format!(
+            "invalid JSON body: {err}"
+        ))),
+    }
+}

@@ -21,6 +21,34 @@ pub struct ErrorBody {
     pub errors: Option<Vec<FieldErrorBody>>,
 }
 
+/// 409 `assignee_on_leave`: someone being given work is on approved leave on the day
+/// that matters. Resend with `override_on_leave: true` to assign them anyway.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OnLeaveBody {
+    pub detail: OnLeaveDetail,
+    /// `assignee_on_leave`.
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OnLeaveDetail {
+    pub message: String,
+    pub user_id: i64,
+    /// The day the work needs them (`YYYY-MM-DD`, firm-local).
+    pub day: String,
+    pub leave_start: String,
+    pub leave_end: String,
+}
+
+/// A 409 of a write that gives someone work: their leave, or another conflict.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AssignConflict {
+    OnLeave(OnLeaveBody),
+    Other(ErrorBody),
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldErrorBody {
     pub field: String,
@@ -199,15 +227,19 @@ impl ResponseError for ApiError {
         if let ApiError::Domain(DomainError::OnLeave(conflict)) = self {
             // The frontend reads `detail.message`, `detail.user_id`, `detail.leave_start` and
             // `detail.leave_end`, asks for confirmation and resends with `override_on_leave`.
-            return response.json(serde_json::json!({
-                "detail": {
-                    "message": "Assignee is currently on approved leave",
-                    "user_id": conflict.user_id.0,
-                    "leave_start": conflict.leave_start.to_string(),
-                    "leave_end": conflict.leave_end.to_string(),
+            return response.json(OnLeaveBody {
+                detail: OnLeaveDetail {
+                    message: format!(
+                        "Assignee is on approved leave on {} ({} to {})",
+                        conflict.day, conflict.leave_start, conflict.leave_end
+                    ),
+                    user_id: conflict.user_id.0,
+                    day: conflict.day.to_string(),
+                    leave_start: conflict.leave_start.to_string(),
+                    leave_end: conflict.leave_end.to_string(),
                 },
-                "code": code,
-            }));
+                code: code.to_owned(),
+            });
         }
         response.json(ErrorBody {
             detail,
@@ -284,6 +316,28 @@ pub enum WriteErrors {
     Unprocessable(ErrorBody),
 }
 
+/// The error responses of writes that give someone work (assignments, tasks).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AssignErrors {
+    /// Missing, invalid, expired or revoked token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Signed in, but not allowed.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such record.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The assignee is on approved leave that day (`assignee_on_leave`, `detail` is an
+    /// object), or a rule of the current state.
+    #[response(status = 409)]
+    Conflict(AssignConflict),
+    /// Invalid fields, listed in `errors`.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody),
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::body::MessageBody;
@@ -304,6 +358,7 @@ mod tests {
     fn an_assignee_on_leave_gets_the_object_the_frontend_reads() {
         let conflict = LeaveConflict {
             user_id: UserId(6),
+            day: date!(2026 - 11 - 24),
             leave_start: date!(2026 - 11 - 23),
             leave_end: date!(2026 - 11 - 25),
         };
@@ -313,6 +368,7 @@ mod tests {
         assert_eq!(body["detail"]["user_id"], 6);
         assert_eq!(body["detail"]["leave_start"], "2026-11-23");
         assert_eq!(body["detail"]["leave_end"], "2026-11-25");
+        assert_eq!(body["detail"]["day"], "2026-11-24");
         assert!(
             body["detail"]["message"]
                 .as_str()

@@ -18,13 +18,14 @@ use crate::edge::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
     tags(
         (name = "auth", description = "Signing in and out, the current user, capabilities"),
         (name = "users", description = "People and their roles"),
-        (name = "master data", description = "Banks, branches, clients, property types, company accounts, calendar labels"),
+        (name = "master data", description = "Banks, branches, clients, property types, company accounts, calendar labels, holidays"),
         (name = "assignments", description = "Valuation jobs: lists, detail, lifecycle, summary, workload"),
         (name = "work", description = "Tasks and messages on assignments"),
         (name = "approvals", description = "Requests for changes their requester may not make directly, and their decisions"),
         (name = "invoices", description = "Invoices, payments, credits and the company profile they are billed under"),
         (name = "activity", description = "The audit trail"),
-        (name = "calendar", description = "Calendar events"),
+        (name = "leave", description = "Leave requests and their decisions"),
+        (name = "calendar", description = "Calendar events and iCal feeds"),
         (name = "health", description = "Probes"),
     )
 )]

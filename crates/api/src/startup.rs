@@ -63,17 +63,16 @@ pub async fn prepare_database(settings: &Settings) -> Result<Database, StartupEr
 
 /// Gives the demo firm its demo assignments, if it has none yet.
 pub async fn seed_demo_work(settings: &Settings, adapters: &Adapters) -> Result<(), StartupError> {
-    let zone = settings.firm_zone()?;
-    let seeded = zenops_infra::seed::seed_demo_work(
-        adapters,
-        zone,
-        settings.assignment_code_prefix.trim(),
-        settings.invoice_number_prefix.trim(),
-    )
-    .await?;
+    let firm = zenops_infra::seed::DemoFirm {
+        zone: settings.firm_zone()?,
+        weekly_offs: settings.weekly_offs()?,
+        code_prefix: settings.assignment_code_prefix.trim().to_owned(),
+        invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),
+    };
+    let seeded = zenops_infra::seed::seed_demo_work(adapters, &firm).await?;
     if seeded {
         tracing::info!(
-            "seeded a dozen demo assignments with tasks, messages, approvals and invoices"
+            "seeded a dozen demo assignments with tasks, messages, approvals, invoices and leave"
         );
     }
     Ok(())
@@ -101,6 +100,8 @@ impl Application {
         let options = Options {
             trust_forwarded_for: settings.trust_forwarded_for,
             firm_zone: settings.firm_zone()?,
+            weekly_offs: settings.weekly_offs()?,
+            public_base_url: settings.public_base_url()?,
             code_prefix: settings.assignment_code_prefix.trim().to_owned(),
             invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),
         };
@@ -146,6 +147,7 @@ impl Application {
                 .configure(routes::calendar::configure)
                 .configure(routes::approvals::configure)
                 .configure(routes::invoices::configure)
+                .configure(routes::leave::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);

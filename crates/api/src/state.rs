@@ -8,15 +8,16 @@ use zenops_domain::assignment::AssignmentService;
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
 use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
-use zenops_domain::leave::{LeaveCalendar, NoLeave};
+use zenops_domain::leave::{LeaveCalendar, LeaveService, RecordedLeave};
 use zenops_domain::master::{
-    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,
-    PropertySubtypes, PropertyTypes,
+    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, Holidays,
+    MasterService, PropertySubtypes, PropertyTypes,
 };
 use zenops_domain::message::MessageService;
 use zenops_domain::sla::FirmZone;
 use zenops_domain::task::TaskService;
 use zenops_domain::user::UserService;
+use zenops_domain::workdays::{WeeklyOffs, WorkingDays};
 use zenops_infra::{Adapters, Database};
 
 use crate::session::TokenCodec;
@@ -30,12 +31,16 @@ pub struct MasterServices {
     pub company_accounts: MasterService<CompanyAccounts>,
     pub calendar_labels: MasterService<CalendarLabels>,
     pub doc_templates: MasterService<DocTemplates>,
+    pub holidays: MasterService<Holidays>,
 }
 
 /// Settings the services are built with.
 pub struct Options {
     pub trust_forwarded_for: bool,
     pub firm_zone: FirmZone,
+    pub weekly_offs: WeeklyOffs,
+    /// Where the firm reaches the API, for links it hands out; `None`: the request's Host.
+    pub public_base_url: Option<String>,
     pub code_prefix: String,
     pub invoice_prefix: String,
 }
@@ -54,6 +59,8 @@ pub struct AppState {
     /// Lays printed invoices out as PDFs.
     pub invoice_pdf: Arc<dyn InvoiceRenderer>,
     pub calendar: CalendarService,
+    pub leave: LeaveService,
+    pub public_base_url: Option<String>,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
 }
@@ -61,7 +68,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Database, adapters: Adapters, tokens: TokenCodec, options: Options) -> Self {
         let a = adapters;
-        let leave: Arc<dyn LeaveCalendar> = Arc::new(NoLeave);
+        let leave: Arc<dyn LeaveCalendar> = Arc::new(RecordedLeave::new(a.leave.clone()));
+        let days = WorkingDays::new(options.weekly_offs, a.holiday_calendar.clone());
 
         let users = UserService::new(
             a.users.clone(),
@@ -73,8 +81,10 @@ impl AppState {
             a.assignments.clone(),
             a.work.clone(),
             leave.clone(),
+            days.clone(),
+            a.users.clone(),
             a.clock.clone(),
-            options.firm_zone,
+            options.firm_zone.clone(),
             options.code_prefix,
         );
         let invoices = InvoiceService::new(
@@ -117,7 +127,21 @@ impl AppState {
             ),
             invoices,
             invoice_pdf: Arc::new(zenops_infra::pdf::PdfInvoices),
-            calendar: CalendarService::new(a.calendar.clone()),
+            calendar: CalendarService::new(
+                a.calendar.clone(),
+                a.work.clone(),
+                a.calendar_labels.clone(),
+                assignments.clone(),
+                a.feeds.clone(),
+            ),
+            leave: LeaveService::new(
+                a.leave.clone(),
+                a.work.clone(),
+                days,
+                a.clock.clone(),
+                options.firm_zone,
+            ),
+            public_base_url: options.public_base_url,
             assignments,
             auth: AuthService::new(
                 a.users.clone(),
@@ -137,6 +161,7 @@ impl AppState {
                 company_accounts: MasterService::new(a.company_accounts),
                 calendar_labels: MasterService::new(a.calendar_labels),
                 doc_templates: MasterService::new(a.doc_templates),
+                holidays: MasterService::new(a.holidays),
             },
             db,
             tokens,

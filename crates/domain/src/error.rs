@@ -43,6 +43,11 @@ impl FieldErrors {
         }
     }
 
+    /// Whether a problem is already recorded on `field`.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -65,6 +65,20 @@ impl fmt::Display for Instant {
     }
 }
 
+/// A calendar date as `YYYY-MM-DD` (also the front of an RFC 3339 timestamp), inside the
+/// accepted years.
+pub fn parse_day(raw: &str) -> Result<Date, String> {
+    let raw = raw.trim();
+    let day = raw
+        .get(..10)
+        .filter(|_| raw.len() == 10 || raw[10..].starts_with(['T', ' ']));
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = day
+        .and_then(|d| Date::parse(d, &format).ok())
+        .ok_or_else(|| format!("'{raw}' is not a date (YYYY-MM-DD)"))?;
+    check_date(date)
+}
+
 /// Checks that a calendar date lies inside the accepted years.
 pub fn check_date(date: Date) -> Result<Date, String> {
     if (EARLIEST.year()..END.year()).contains(&date.year()) {

@@ -24,6 +24,7 @@ mod testing;
 pub mod text;
 pub mod user;
 pub mod work;
+pub mod workdays;
 
 pub use access::{Actor, Capability, Role, Roles};
 pub use error::{DomainError, DomainResult, FieldErrors};

@@ -740,6 +740,50 @@ impl MasterKind for CalendarLabels {
 }
 
 // ---------------------------------------------------------------------------------------
+// Holidays
+
+/// The firm's holidays: days nobody works, like the weekly off days.
+pub struct Holidays;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolidayFields {
+    pub date: time::Date,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HolidayDraft {
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    pub name: Option<String>,
+}
+
+impl MasterKind for Holidays {
+    type Fields = HolidayFields;
+    type Draft = HolidayDraft;
+    const NOUN: &'static str = "Holiday";
+    const MANAGE: Capability = Capability::ManageMasterData;
+
+    fn merge(c: Option<&HolidayFields>, d: HolidayDraft) -> Result<HolidayFields, FieldErrors> {
+        let mut m = Merge::default();
+        let date = match d.date {
+            Some(raw) => m.errors.check("date", crate::instant::parse_day(&raw)),
+            None => {
+                if c.is_none() {
+                    m.errors.add("date", "is required");
+                }
+                c.map(|c| c.date)
+            }
+        };
+        let name = m.required("name", d.name, c.map(|c| &c.name), limits::NAME);
+        match date {
+            Some(date) => m.finish(HolidayFields { date, name }),
+            None => Err(m.errors),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Document checklist rules
 
 /// How the work came in: through a bank, another valuer, or a client directly.

@@ -11,6 +11,14 @@
 //!    date** (the report is expected the working day after the visit);
 //! 3. otherwise: **24 hours after the assignment was created**.
 //!
+//! **Working days** ([`due_on_working_day`]): when the due time picked above falls, in the
+//! firm's zone, on a weekly off day (Sunday unless configured) or a holiday, the work is due
+//! at **18:00 firm-local on the next working day** instead. A report due on Sunday
+//! 2026-01-25 before Republic Day (Monday the 26th) is due Tuesday the 27th at 18:00 IST;
+//! a site visit on Saturday makes the report due Monday (the day after, Sunday, is off).
+//! Holidays are master data (`/api/master/holidays`); the due time is worked out when the
+//! assignment's dates are written.
+//!
 //! Why 18:00 *local*: the firm's working day ends then, so "due on the 10th" means "by close of
 //! business on the 10th" in the office's own clock. v1 used 18:00 UTC, which is 23:30 in India:
 //! work looked on time for five and a half hours after the office had closed, and a date typed
@@ -73,6 +81,7 @@ use time::macros::time;
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 use crate::access::Role;
+use crate::workdays::WorkingCalendar;
 
 /// The zone a firm works in unless it is configured otherwise.
 pub const DEFAULT_FIRM_ZONE: &str = "Asia/Kolkata";
@@ -304,6 +313,21 @@ pub fn due_time(
     to_utc(created_at)
         .checked_add(DEFAULT_TURNAROUND)
         .unwrap_or_else(max_instant)
+}
+
+/// [`due_time`] on the firm's working days: a due time that falls on a weekly off day or a
+/// holiday (its firm-local date) moves to the end of the next working day, 18:00 local.
+/// A due time already on a working day is kept as it is.
+pub fn due_on_working_day(
+    zone: &FirmZone,
+    calendar: &WorkingCalendar,
+    due: OffsetDateTime,
+) -> OffsetDateTime {
+    let day = zone.local_date(due);
+    if calendar.is_working_day(day) {
+        return due;
+    }
+    zone.end_of_working_day(calendar.working_day_on_or_after(day))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -725,6 +749,39 @@ mod tests {
         let due = due_time(&ist(), datetime!(2026-03-10 12:45:30.5 +05:30), None, None);
         assert_eq!(due, datetime!(2026-03-11 07:15:30.5 UTC));
         assert_eq!(due.offset(), UtcOffset::UTC);
+    }
+
+    #[test]
+    fn work_due_on_a_holiday_or_weekly_off_is_due_at_the_end_of_the_next_working_day() {
+        use crate::workdays::{WeeklyOffs, WorkingCalendar};
+        // Sunday 2026-01-25, then Republic Day on Monday the 26th.
+        let calendar = WorkingCalendar::new(WeeklyOffs::default(), [date!(2026 - 01 - 26)]);
+        let created = datetime!(2026-01-20 10:00 UTC);
+        let on_sunday = due_time(&ist(), created, None, Some(datetime!(2026-01-25 06:00 UTC)));
+        assert_eq!(
+            due_on_working_day(&ist(), &calendar, on_sunday),
+            datetime!(2026-01-27 18:00 +05:30)
+        );
+        let on_holiday = due_time(&ist(), created, None, Some(datetime!(2026-01-26 06:00 UTC)));
+        assert_eq!(
+            due_on_working_day(&ist(), &calendar, on_holiday),
+            datetime!(2026-01-27 18:00 +05:30)
+        );
+        // A site visit on Saturday: the day after is Sunday, then the holiday.
+        let visit = due_time(&ist(), created, Some(datetime!(2026-01-24 05:00 UTC)), None);
+        assert_eq!(
+            due_on_working_day(&ist(), &calendar, visit),
+            datetime!(2026-01-27 18:00 +05:30)
+        );
+        // 24 hours after a Saturday morning creation is Sunday morning.
+        let turnaround = due_time(&ist(), datetime!(2026-01-24 04:00 UTC), None, None);
+        assert_eq!(
+            due_on_working_day(&ist(), &calendar, turnaround),
+            datetime!(2026-01-27 18:00 +05:30)
+        );
+        // A working day keeps its exact due time.
+        let tuesday = due_time(&ist(), created, None, Some(datetime!(2026-01-27 06:00 UTC)));
+        assert_eq!(due_on_working_day(&ist(), &calendar, tuesday), tuesday);
     }
 
     #[test]

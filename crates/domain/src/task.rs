@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::access::{Actor, Capability};
 use crate::activity::{ActivityDraft, PayloadValue};
 use crate::assignment::AssignmentService;
+use crate::calendar::{CalendarEventType, NewEvent};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::instant::Instant;
@@ -86,6 +87,31 @@ pub struct Task {
 }
 
 impl Task {
+    /// The TASK_DUE event that shows this task's due date on the calendar, for its
+    /// assignee; none without a due date. Writing a task replaces its event with this.
+    pub fn due_event(&self) -> Option<NewEvent> {
+        let due = self.due_at?;
+        Some(NewEvent {
+            event_type: CalendarEventType::TaskDue,
+            title: format!("Task due: {}", self.title),
+            description: self.description.clone(),
+            start_at: due,
+            end_at: due,
+            all_day: false,
+            assignment_id: Some(self.assignment_id),
+            assigned_to: self.assigned_to,
+            assigned_user_ids: self.assigned_to.into_iter().collect(),
+            assigned_to_all: false,
+            event_label_id: None,
+            related_leave_request_id: None,
+            task_id: Some(self.id),
+            payload_json: Some(format!(
+                "{{\"task_id\":{},\"assignment_id\":{}}}",
+                self.id, self.assignment_id
+            )),
+        })
+    }
+
     /// The editable part of the task.
     pub fn fields(&self) -> TaskFields {
         TaskFields {
@@ -442,7 +468,7 @@ impl TaskService {
         let fields =
             fields.ok_or_else(|| DomainError::unexpected("validated task fields missing"))?;
         if let (Some(user), false) = (newcomer, draft.override_on_leave) {
-            self.check_leave(user, now).await?;
+            self.check_leave(user, fields.due_at, now).await?;
         }
         let activity = ActivityDraft::new(
             "TASK_CREATED",
@@ -495,8 +521,12 @@ impl TaskService {
             // Nothing changed: nothing to write.
             return Ok(current);
         }
-        if let (Some(user), false) = (newcomer, draft.override_on_leave) {
-            self.check_leave(user, now).await?;
+        // A newcomer is asked about the due day; so is the assignee when the day moves.
+        let day_moved = fields.due_at.map(|d| self.assignments.zone().local_date(d))
+            != before.due_at.map(|d| self.assignments.zone().local_date(d));
+        let asked = newcomer.or(fields.assigned_to.filter(|_| day_moved));
+        if let (Some(user), false) = (asked, draft.override_on_leave) {
+            self.check_leave(user, fields.due_at, now).await?;
         }
         let activity = ActivityDraft::new(
             "TASK_UPDATED",
@@ -667,9 +697,15 @@ impl TaskService {
         Ok(())
     }
 
-    async fn check_leave(&self, user: UserId, now: OffsetDateTime) -> DomainResult<()> {
-        let today = self.assignments.zone().local_date(now);
-        match self.leave.first_on_leave(&[user], today).await? {
+    /// Whether the assignee is away on the day the task is due (today without a due date).
+    async fn check_leave(
+        &self,
+        user: UserId,
+        due_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> DomainResult<()> {
+        let day = self.assignments.zone().local_date(due_at.unwrap_or(now));
+        match self.leave.first_on_leave(&[user], day).await? {
             Some(conflict) => Err(DomainError::OnLeave(conflict)),
             None => Ok(()),
         }

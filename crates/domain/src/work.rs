@@ -17,8 +17,10 @@ use time::OffsetDateTime;
 use crate::activity::{ActivityDraft, PayloadValue};
 use crate::approval::{ApprovalId, ApprovalStore};
 use crate::assignment::AssignmentStore;
+use crate::calendar::CalendarStore;
 use crate::error::DomainResult;
 use crate::invoice::InvoiceStore;
+use crate::leave::LeaveStore;
 use crate::message::MessageStore;
 use crate::task::TaskStore;
 use crate::user::UserStore;
@@ -38,6 +40,8 @@ pub trait Transaction: Send {
     fn approvals(&mut self) -> &mut dyn ApprovalStore;
     fn users(&mut self) -> &mut dyn UserStore;
     fn invoices(&mut self) -> &mut dyn InvoiceStore;
+    fn leave(&mut self) -> &mut dyn LeaveStore;
+    fn calendar(&mut self) -> &mut dyn CalendarStore;
     /// Appends entries to the activity trail, stamped `at`.
     async fn record(&mut self, entries: &[ActivityDraft], at: OffsetDateTime) -> DomainResult<()>;
     /// Makes every write of the transaction durable and visible at once.

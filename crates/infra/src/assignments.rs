@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use zenops_domain::assignment::{
     Area, Assignment, AssignmentCode, AssignmentFields, AssignmentQuery, AssignmentRepository,
     AssignmentScope, AssignmentStatus, AssignmentWrite, CodeSeries, Completion, Floor, Milestones,
-    ReferenceIds, References, ServiceLine, SortKey, Summary, WorkloadRow,
+    PersonLoad, ReferenceIds, References, ServiceLine, SortKey, Summary, WorkloadRow,
 };
 use zenops_domain::calendar::{CalendarEventType, EventDraft};
 use zenops_domain::master::CaseType;
@@ -284,6 +284,9 @@ async fn sync_events(
         .to_string()),
         assigned_to_all: Set(false),
         event_label_id: Set(None),
+        related_leave_request_id: Set(None),
+        task_id: Set(None),
+        payload_json: Set(None),
         created_at: Set(stored_time_on(txn.get_database_backend(), at)),
         updated_at: Set(stored_time_on(txn.get_database_backend(), at)),
         ..Default::default()
@@ -678,9 +681,53 @@ impl AssignmentRepository for SeaAssignmentRepository {
                     due_soon: n(due_soon),
                     ok: n(total - overdue - due_soon),
                     on_leave_today: false,
+                    upcoming_leave: Vec::new(),
                 }
             })
             .collect())
+    }
+
+    async fn load_by_person(
+        &self,
+        due_from: OffsetDateTime,
+        due_to: OffsetDateTime,
+    ) -> DomainResult<Vec<PersonLoad>> {
+        let open = open_statuses();
+        let placeholders = vec!["?"; open.len()].join(", ");
+        let mut values: Vec<Value> = vec![
+            self.db.stored_time(due_from).into(),
+            self.db.stored_time(due_to).into(),
+        ];
+        values.extend(open.iter().map(|s| Value::from(*s)));
+        // Each open assignment counts once for each of its people, as in the workload.
+        let sql = format!(
+            "SELECT p.user_id AS user_id, COUNT(*) AS open, \
+             COALESCE(SUM(CASE WHEN a.due_at >= ? AND a.due_at < ? THEN 1 ELSE 0 END), 0) AS due \
+             FROM assignments a \
+             JOIN (SELECT id AS assignment_id, assigned_to_user_id AS user_id FROM assignments \
+                   UNION ALL SELECT assignment_id, user_id FROM assignment_assignees) p ON p.assignment_id = a.id \
+             WHERE a.deleted_at IS NULL AND a.status IN ({placeholders}) AND p.user_id IS NOT NULL \
+             GROUP BY p.user_id"
+        );
+        let rows = self
+            .db
+            .conn
+            .query_all_raw(statement(&self.db, &sql, values))
+            .await
+            .map_err(unexpected)?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        rows.into_iter()
+            .map(|row| {
+                let user: i64 = row.try_get("", "user_id").map_err(unexpected)?;
+                let open: i64 = row.try_get("", "open").map_err(unexpected)?;
+                let due: i64 = row.try_get("", "due").map_err(unexpected)?;
+                Ok(PersonLoad {
+                    user_id: UserId(user),
+                    open: n(open),
+                    due_in_window: n(due),
+                })
+            })
+            .collect()
     }
 
     async fn references(&self, ids: &ReferenceIds) -> DomainResult<References> {

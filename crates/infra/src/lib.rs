@@ -10,6 +10,7 @@ pub mod db;
 mod entity;
 mod error;
 mod invoices;
+mod leave;
 mod master;
 pub mod messages;
 pub mod password;
@@ -28,17 +29,19 @@ use zenops_domain::activity::ActivityRepository;
 use zenops_domain::approval::ApprovalRepository;
 use zenops_domain::assignment::AssignmentRepository;
 use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
-use zenops_domain::calendar::CalendarRepository;
+use zenops_domain::calendar::{CalendarRepository, FeedTokens};
 use zenops_domain::clock::Clock;
 use zenops_domain::invoice::{CompanyProfileRepository, InvoiceRepository};
+use zenops_domain::leave::LeaveRepository;
 use zenops_domain::master::{
-    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterRepository,
-    PropertySubtypes, PropertyTypes,
+    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, Holidays,
+    MasterRepository, PropertySubtypes, PropertyTypes,
 };
 use zenops_domain::message::MessageRepository;
 use zenops_domain::task::TaskRepository;
 use zenops_domain::user::{PasswordHasher, UserRepository};
 use zenops_domain::work::UnitOfWork;
+use zenops_domain::workdays::HolidayCalendar;
 
 pub use db::{Database, DatabaseKind};
 pub use sea_orm::DbErr;
@@ -71,6 +74,11 @@ pub struct Adapters {
     pub company_accounts: Arc<dyn MasterRepository<CompanyAccounts>>,
     pub calendar_labels: Arc<dyn MasterRepository<CalendarLabels>>,
     pub doc_templates: Arc<dyn MasterRepository<DocTemplates>>,
+    pub holidays: Arc<dyn MasterRepository<Holidays>>,
+    /// The holidays, as the working-day rules read them.
+    pub holiday_calendar: Arc<dyn HolidayCalendar>,
+    pub leave: Arc<dyn LeaveRepository>,
+    pub feeds: Arc<dyn FeedTokens>,
     pub assignments: Arc<dyn AssignmentRepository>,
     pub activities: Arc<dyn ActivityRepository>,
     pub calendar: Arc<dyn CalendarRepository>,
@@ -116,6 +124,10 @@ impl Adapters {
             company_accounts: master(db, &clock),
             calendar_labels: master(db, &clock),
             doc_templates: master(db, &clock),
+            holidays: master(db, &clock),
+            holiday_calendar: Arc::new(leave::SeaHolidays::new(db.clone())),
+            leave: Arc::new(leave::SeaLeaveRepository::new(db.clone())),
+            feeds: Arc::new(calendar::SeaFeedTokens::new(db.clone())),
             assignments: Arc::new(assignments::SeaAssignmentRepository::new(db.clone())),
             activities: Arc::new(activities::SeaActivityRepository::new(
                 db.clone(),

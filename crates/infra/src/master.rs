@@ -13,16 +13,16 @@ use sea_orm::{
 use time::OffsetDateTime;
 use zenops_domain::master::{
     BankFields, Banks, BranchFields, Branches, CalendarLabelFields, CalendarLabels, ClientFields,
-    Clients, CompanyAccountFields, CompanyAccounts, DocTemplateFields, DocTemplates, MasterFilter,
-    MasterKind, MasterRepository, PropertySubtypeFields, PropertySubtypes, PropertyTypeFields,
-    PropertyTypes, Record,
+    Clients, CompanyAccountFields, CompanyAccounts, DocTemplateFields, DocTemplates, HolidayFields,
+    Holidays, MasterFilter, MasterKind, MasterRepository, PropertySubtypeFields, PropertySubtypes,
+    PropertyTypeFields, PropertyTypes, Record,
 };
 use zenops_domain::page::{Page, Paged};
 use zenops_domain::{DomainError, DomainResult, FieldErrors};
 
 use crate::entity::{
-    banks, branches, calendar_labels, clients, company_accounts, doc_templates, property_subtypes,
-    property_types,
+    banks, branches, calendar_labels, clients, company_accounts, doc_templates, holidays,
+    property_subtypes, property_types,
 };
 use crate::error::{UniqueRule, Violation, duplicate, unexpected, violation};
 use crate::{Database, SharedClock};
@@ -38,6 +38,11 @@ impl Stamp {
     /// For a new row.
     pub(crate) fn new(now: OffsetDateTime) -> Self {
         Self { id: None, now }
+    }
+
+    /// The year the row is written in (UTC).
+    pub(crate) fn year(self) -> i32 {
+        self.now.year()
     }
 
     fn id(self) -> ActiveValue<i64> {
@@ -582,6 +587,44 @@ impl MasterTable for CalendarLabels {
         _: MasterFilter,
     ) -> Select<calendar_labels::Entity> {
         query.order_by_asc(calendar_labels::Column::Name)
+    }
+}
+
+impl MasterTable for Holidays {
+    type Entity = holidays::Entity;
+    type Model = holidays::Model;
+    type Active = holidays::ActiveModel;
+    const UNIQUE: &'static [UniqueRule] = &[UniqueRule {
+        constraint: "uq_holidays_holiday_date",
+        sqlite_columns: "holidays.holiday_date",
+        detail: "There is already a holiday on this date",
+    }];
+    const IN_USE: &'static str = "This holiday is in use";
+
+    fn active(f: &HolidayFields, at: Stamp) -> holidays::ActiveModel {
+        holidays::ActiveModel {
+            id: at.id(),
+            holiday_date: Set(f.date),
+            name: Set(f.name.clone()),
+            created_at: at.created_at(),
+            updated_at: at.updated_at(),
+        }
+    }
+
+    fn record(m: holidays::Model) -> Record<HolidayFields> {
+        Record {
+            id: m.id,
+            fields: HolidayFields {
+                date: m.holiday_date,
+                name: m.name,
+            },
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+
+    fn narrow(query: Select<holidays::Entity>, _: MasterFilter) -> Select<holidays::Entity> {
+        query.order_by_asc(holidays::Column::HolidayDate)
     }
 }
 

@@ -11,8 +11,8 @@ use zenops_domain::instant::Instant;
 use zenops_domain::master::{
     BankFields, Banks, BranchFields, Branches, CalendarEventType, CalendarLabelFields,
     CalendarLabels, CaseType, ClientFields, Clients, CompanyAccountFields, CompanyAccounts,
-    DocTemplateFields, DocTemplates, PropertySubtypeFields, PropertySubtypes, PropertyTypeFields,
-    PropertyTypes,
+    DocTemplateFields, DocTemplates, HolidayFields, Holidays, PropertySubtypeFields,
+    PropertySubtypes, PropertyTypeFields, PropertyTypes,
 };
 use zenops_domain::user::{Email, NewPassword, PasswordHasher, UserProfile};
 use zenops_domain::{DomainError, DomainResult};
@@ -335,6 +335,25 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
         insert::<CalendarLabels>(txn, fields, at).await?;
     }
 
+    // India's national holidays, this year and next.
+    let year = at.year();
+    for year in [year, year + 1] {
+        for (month, day, name) in [
+            (time::Month::January, 26, "Republic Day"),
+            (time::Month::August, 15, "Independence Day"),
+            (time::Month::October, 2, "Gandhi Jayanti"),
+        ] {
+            let Ok(date) = time::Date::from_calendar_date(year, month, day) else {
+                continue;
+            };
+            let fields = HolidayFields {
+                date,
+                name: name.to_owned(),
+            };
+            insert::<Holidays>(txn, fields, at).await?;
+        }
+    }
+
     let rule = |category: &str| DocTemplateFields {
         bank_id: None,
         branch_id: None,
@@ -384,16 +403,20 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
     Ok(())
 }
 
+/// How the demo firm is set up: the settings its services run with.
+#[derive(Debug, Clone)]
+pub struct DemoFirm {
+    pub zone: zenops_domain::sla::FirmZone,
+    pub weekly_offs: zenops_domain::workdays::WeeklyOffs,
+    pub code_prefix: String,
+    pub invoice_prefix: String,
+}
+
 /// A dozen assignments across every status, with tasks and messages, and a few approval
 /// requests (pending, approved, rejected), written through the domain services so that
 /// codes, events and the trail are as real work would leave them.
 /// Only into a database that has no assignments yet; returns whether it wrote anything.
-pub async fn seed_demo_work(
-    adapters: &crate::Adapters,
-    zone: zenops_domain::sla::FirmZone,
-    code_prefix: &str,
-    invoice_prefix: &str,
-) -> DomainResult<bool> {
+pub async fn seed_demo_work(adapters: &crate::Adapters, firm: &DemoFirm) -> DomainResult<bool> {
     use std::sync::Arc;
 
     use time::Duration;
@@ -405,6 +428,7 @@ pub async fn seed_demo_work(
     use zenops_domain::message::MessageService;
     use zenops_domain::page::Page;
     use zenops_domain::task::{TaskDraft, TaskService};
+    use zenops_domain::workdays::WorkingDays;
 
     let existing = adapters
         .assignments
@@ -440,14 +464,18 @@ pub async fn seed_demo_work(
     );
     let (hr, employee) = (user("hr@zenops.local")?, user("employee@zenops.local")?);
     let (admin_actor, ops_actor) = (actor_of(&admin), actor_of(&ops));
+    // Leave is seeded last; the work before it is planned as though nobody were away.
     let leave = Arc::new(NoLeave);
+    let days = WorkingDays::new(firm.weekly_offs.clone(), adapters.holiday_calendar.clone());
     let assignments = AssignmentService::new(
         adapters.assignments.clone(),
         adapters.work.clone(),
         leave.clone(),
+        days.clone(),
+        adapters.users.clone(),
         adapters.clock.clone(),
-        zone,
-        code_prefix.to_owned(),
+        firm.zone.clone(),
+        firm.code_prefix.clone(),
     );
     let tasks = TaskService::new(
         adapters.tasks.clone(),
@@ -754,7 +782,7 @@ pub async fn seed_demo_work(
             .post(&ops_actor, id, &text, Vec::new(), n % 3 == 0)
             .await?;
     }
-    let invoicing = demo_invoicing(adapters, &assignments, invoice_prefix);
+    let invoicing = demo_invoicing(adapters, &assignments, &firm.invoice_prefix);
     seed_demo_approvals(
         adapters,
         &assignments,
@@ -764,7 +792,75 @@ pub async fn seed_demo_work(
     )
     .await?;
     seed_demo_invoices(adapters, &assignments, &invoicing, &made, &admin, &ops).await?;
+    seed_demo_leave(adapters, firm, days, [&hr, &assistant, &field, &employee]).await?;
     Ok(true)
+}
+
+/// Leave in each state: the assistant's pending trip, the field valuer's approved medical
+/// leave around today (so they are away today), the employee's rejected day.
+async fn seed_demo_leave(
+    adapters: &crate::Adapters,
+    firm: &DemoFirm,
+    days: zenops_domain::workdays::WorkingDays,
+    [hr, assistant, field, employee]: [&zenops_domain::user::User; 4],
+) -> DomainResult<()> {
+    use time::Duration;
+    use zenops_domain::Actor;
+    use zenops_domain::leave::{LeaveDraft, LeaveService};
+
+    let leave = LeaveService::new(
+        adapters.leave.clone(),
+        adapters.work.clone(),
+        days.clone(),
+        adapters.clock.clone(),
+        firm.zone.clone(),
+    );
+    let actor_of =
+        |u: &zenops_domain::user::User| Actor::new(u.id, u.roles.clone(), &u.capability_overrides);
+    let today = firm.zone.local_date(adapters.clock.now());
+    let calendar = days.calendar(today, today).await?;
+    let day = |d: i64| (today + Duration::days(d)).to_string();
+    // A working day from `from` on, as a date string.
+    let working = |from: i64| {
+        calendar
+            .working_day_on_or_after(today + Duration::days(from))
+            .to_string()
+    };
+    let request = |kind: &str, start: String, end: String, reason: &str| LeaveDraft {
+        leave_type: Some(kind.to_owned()),
+        start_date: Some(start),
+        end_date: Some(end),
+        reason: Some(reason.to_owned()),
+        ..LeaveDraft::default()
+    };
+    let hr_actor = actor_of(hr);
+    leave
+        .request(
+            &actor_of(assistant),
+            request("FULL_DAY", working(5), working(5), "Family trip"),
+        )
+        .await?;
+    let medical = leave
+        .request(
+            &actor_of(field),
+            request("FULL_DAY", day(-1), day(1), "Medical leave"),
+        )
+        .await?;
+    leave.approve(&hr_actor, medical.id(), None).await?;
+    let rejected = leave
+        .request(
+            &actor_of(employee),
+            request("FULL_DAY", working(2), working(2), "Personal errand"),
+        )
+        .await?;
+    leave
+        .reject(
+            &hr_actor,
+            rejected.id(),
+            Some("Month-end close: please pick another day".to_owned()),
+        )
+        .await?;
+    Ok(())
 }
 
 /// Requests of several kinds: three pending (a delete, a final review, a fee for FINANCE),

@@ -11,10 +11,10 @@ use zenops_domain::task::{MyTask, MyTaskFilter, Task, TaskFields, TaskRepository
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
-use crate::Database;
 use crate::db::stored_time_on;
 use crate::entity::{assignment_tasks, assignments};
 use crate::error::{Violation, unexpected, violation};
+use crate::{Database, calendar};
 
 use assignment_tasks::Column as T;
 
@@ -215,7 +215,10 @@ pub(crate) async fn create_in(
     };
     apply(backend, &mut row, fields, at);
     let saved = row.insert(txn).await.map_err(write_error)?;
-    to_task(saved)
+    let task = to_task(saved)?;
+    calendar::replace_task_event_in(txn, task.id, task.due_event().as_ref(), created_by, at)
+        .await?;
+    Ok(task)
 }
 
 /// [`zenops_domain::task::TaskStore::update`] inside `txn`.
@@ -242,7 +245,10 @@ pub(crate) async fn update_in(
         .await
         .map_err(unexpected)?
         .ok_or(DomainError::NotFound("Task"))?;
-    to_task(saved)
+    let task = to_task(saved)?;
+    calendar::replace_task_event_in(txn, task.id, task.due_event().as_ref(), task.created_by, at)
+        .await?;
+    Ok(task)
 }
 
 /// [`zenops_domain::task::TaskStore::delete`] inside `txn`.
@@ -255,5 +261,5 @@ pub(crate) async fn delete_in(txn: &DatabaseTransaction, task_id: i64) -> Domain
     if deleted.rows_affected == 0 {
         return Err(DomainError::NotFound("Task"));
     }
-    Ok(())
+    calendar::delete_task_event_in(txn, task_id).await
 }

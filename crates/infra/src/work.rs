@@ -3,21 +3,26 @@
 
 use async_trait::async_trait;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
+use time::Date;
 use time::OffsetDateTime;
 use zenops_domain::DomainResult;
 use zenops_domain::activity::ActivityDraft;
 use zenops_domain::approval::{Approval, ApprovalRequest, ApprovalStore, Decision};
 use zenops_domain::assignment::{Assignment, AssignmentStore, AssignmentWrite, CodeSeries};
+use zenops_domain::calendar::{CalendarStore, NewEvent};
 use zenops_domain::invoice::{
     Adjustment, Claim, Invoice, InvoiceId, InvoiceStore, NewAdjustment, NewPayment, Payment,
 };
+use zenops_domain::leave::{LeaveId, LeaveRequest, LeaveStatus, LeaveStore, NewLeave};
 use zenops_domain::message::{Message, MessageStore};
 use zenops_domain::task::{Task, TaskFields, TaskStore};
 use zenops_domain::user::{PasswordHash, SessionsAfter, User, UserId, UserProfile, UserStore};
 use zenops_domain::work::{Transaction, UnitOfWork};
 
 use crate::error::unexpected;
-use crate::{Database, activities, approvals, assignments, invoices, messages, tasks, users};
+use crate::{
+    Database, activities, approvals, assignments, calendar, invoices, leave, messages, tasks, users,
+};
 
 pub struct SeaUnitOfWork {
     db: Database,
@@ -64,6 +69,14 @@ impl Transaction for SeaTransaction {
     }
 
     fn invoices(&mut self) -> &mut dyn InvoiceStore {
+        self
+    }
+
+    fn leave(&mut self) -> &mut dyn LeaveStore {
+        self
+    }
+
+    fn calendar(&mut self) -> &mut dyn CalendarStore {
         self
     }
 
@@ -302,5 +315,53 @@ impl InvoiceStore for SeaTransaction {
         event_type: &str,
     ) -> DomainResult<Option<OffsetDateTime>> {
         invoices::last_event_in(&self.txn, invoice, event_type).await
+    }
+}
+
+#[async_trait]
+impl LeaveStore for SeaTransaction {
+    async fn lock_requester(&mut self, user: UserId, _at: OffsetDateTime) -> DomainResult<()> {
+        leave::lock_requester_in(&self.txn, user).await
+    }
+
+    async fn holding(
+        &mut self,
+        user: UserId,
+        from: Date,
+        to: Date,
+    ) -> DomainResult<Vec<LeaveRequest>> {
+        leave::holding_in(&self.txn, user, from, to).await
+    }
+
+    async fn insert(&mut self, new: &NewLeave, at: OffsetDateTime) -> DomainResult<LeaveRequest> {
+        leave::insert_in(&self.txn, new, at).await
+    }
+
+    async fn transition(&mut self, next: &LeaveRequest, from: LeaveStatus) -> DomainResult<()> {
+        leave::transition_in(&self.txn, next, from).await
+    }
+}
+
+#[async_trait]
+impl CalendarStore for SeaTransaction {
+    async fn insert(
+        &mut self,
+        event: &NewEvent,
+        created_by: UserId,
+        at: OffsetDateTime,
+    ) -> DomainResult<i64> {
+        calendar::insert_in(&self.txn, event, created_by, at).await
+    }
+
+    async fn update(&mut self, id: i64, event: &NewEvent, at: OffsetDateTime) -> DomainResult<()> {
+        calendar::update_in(&self.txn, id, event, at).await
+    }
+
+    async fn delete(&mut self, id: i64) -> DomainResult<()> {
+        calendar::delete_in(&self.txn, id).await
+    }
+
+    async fn delete_for_leave(&mut self, leave: LeaveId) -> DomainResult<()> {
+        calendar::delete_for_leave_in(&self.txn, leave).await
     }
 }

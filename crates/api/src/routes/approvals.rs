@@ -11,7 +11,7 @@ use zenops_domain::activity::PayloadValue;
 use zenops_domain::approval::{Approval, ApprovalId, FEES, RequestDraft, Template};
 use zenops_domain::assignment::sees_money;
 
-use crate::dto::{IdPath, timestamp};
+use crate::dto::{IdPath, optional_body, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -199,17 +199,6 @@ pub struct DecisionInput {
     pub comment: Option<String>,
 }
 
-/// A body that may be absent or empty.
-fn optional_body(body: &web::Bytes) -> ApiResult<DecisionInput> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(DecisionInput::default());
-    }
-    match serde_json::from_slice::<Option<DecisionInput>>(body) {
-        Ok(input) => Ok(input.unwrap_or_default()),
-        Err(err) => Err(ApiError::BadRequest(format!("invalid JSON body: {err}"))),
-    }
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StatusQuery {
     /// PENDING, APPROVED, REJECTED or CANCELLED.
@@ -372,7 +361,7 @@ async fn approve_request(
     path: web::Path<IdPath>,
     body: web::Bytes,
 ) -> ApiResult<web::Json<ApprovalRead>> {
-    let input = optional_body(&body)?;
+    let input: DecisionInput = optional_body(&body)?;
     let approval = state
         .approvals
         .approve(&caller.actor, ApprovalId(path.id), input.comment.as_deref())
@@ -389,7 +378,7 @@ async fn reject_request(
     path: web::Path<IdPath>,
     body: web::Bytes,
 ) -> ApiResult<web::Json<ApprovalRead>> {
-    let input = optional_body(&body)?;
+    let input: DecisionInput = optional_body(&body)?;
     let approval = state
         .approvals
         .reject(&caller.actor, ApprovalId(path.id), input.comment.as_deref())

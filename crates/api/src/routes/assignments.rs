@@ -21,7 +21,7 @@ use zenops_domain::sla::{Due, DueState, FirmZone};
 use zenops_domain::user::UserId;
 
 use crate::dto::{IdPath, lenient_nullable_id, listing, nullable, query_instant, timestamp};
-use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
+use crate::error::{ApiError, ApiResult, AssignErrors, AuthErrors, WriteErrors};
 use crate::routes::activity::ActivityRead;
 use crate::routes::approvals::ApprovalRead;
 use crate::routes::invoices::AssignmentInvoiceRead;
@@ -610,6 +610,19 @@ pub struct WorkloadRead {
     pub on_leave_today: bool,
     /// The same counts by state, sorted by state name.
     pub buckets: Vec<Bucket>,
+    /// The days this person is away from today through the next 7 days.
+    pub upcoming_leave: Vec<LeaveDayRead>,
+}
+
+/// A day someone is away.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaveDayRead {
+    /// `YYYY-MM-DD`, firm-local.
+    pub date: String,
+    /// FULL_DAY or HALF_DAY.
+    pub leave_type: String,
+    /// FIRST_HALF or SECOND_HALF for a half day.
+    pub half_day_session: Option<String>,
 }
 
 impl From<WorkloadRow> for WorkloadRead {
@@ -636,6 +649,15 @@ impl From<WorkloadRow> for WorkloadRead {
             ok: r.ok,
             on_leave_today: r.on_leave_today,
             buckets,
+            upcoming_leave: r
+                .upcoming_leave
+                .iter()
+                .map(|a| LeaveDayRead {
+                    date: a.date.to_string(),
+                    leave_type: a.leave_type.as_str().to_owned(),
+                    half_day_session: a.half_day_session.map(|s| s.as_str().to_owned()),
+                })
+                .collect(),
         }
     }
 }
@@ -747,11 +769,69 @@ async fn workload(
     ))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SuggestQuery {
+    /// The day the work needs someone (`YYYY-MM-DD`, firm-local).
+    pub date: String,
+    /// Only people holding this role (default: field and assistant valuers).
+    pub role: Option<String>,
+}
+
+/// Someone free to take work on the day, and why they rank where they do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionRead {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    /// Open assignments they are on.
+    pub open: u64,
+    /// Of those, due that day.
+    pub due_that_day: u64,
+    pub reason: String,
+}
+
+/// Who could take work on a day (needs a view-all role): active people not on leave that
+/// day, fewest open assignments first, then fewest due that day.
+#[utoipa::path(tag = "assignments", params(SuggestQuery), responses((status = 200, body = Vec<SuggestionRead>), WriteErrors), security(("bearer" = [])))]
+#[get("/api/assignments/suggest-assignees")]
+async fn suggest_assignees(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<SuggestQuery>,
+) -> ApiResult<web::Json<Vec<SuggestionRead>>> {
+    let day = zenops_domain::instant::parse_day(&query.date)
+        .map_err(|m| ApiError::from(DomainError::invalid("date", m)))?;
+    let role = match query.role.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(
+            raw.parse()
+                .map_err(|m: String| ApiError::from(DomainError::invalid("role", m)))?,
+        ),
+    };
+    let people = state
+        .assignments
+        .suggest_assignees(&caller.actor, day, role)
+        .await?;
+    Ok(web::Json(
+        people
+            .into_iter()
+            .map(|s| SuggestionRead {
+                user_id: s.user_id.0,
+                name: s.name,
+                email: s.email,
+                open: s.open,
+                due_that_day: s.due_that_day,
+                reason: s.reason,
+            })
+            .collect(),
+    ))
+}
+
 /// Create an assignment (needs `create_assignment`); the server gives it its code.
 #[utoipa::path(
     tag = "assignments",
     request_body = AssignmentInput,
-    responses((status = 201, body = AssignmentRead), WriteErrors),
+    responses((status = 201, body = AssignmentRead), AssignErrors),
     security(("bearer" = []))
 )]
 #[post("/api/assignments")]
@@ -800,7 +880,7 @@ pub struct AssignmentUpdated {
     responses(
         (status = 200, body = AssignmentUpdated, description = "Changed"),
         (status = 202, body = AssignmentUpdated, description = "Changed where allowed; the rest requested"),
-        WriteErrors
+        AssignErrors
     ),
     security(("bearer" = []))
 )]
@@ -958,6 +1038,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(with_due)
         .service(summary)
         .service(workload)
+        .service(suggest_assignees)
         .service(create)
         .service(get_one)
         .service(update)

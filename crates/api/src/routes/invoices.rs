@@ -9,7 +9,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::DomainError;
 use zenops_domain::approval::MarkPaidOutcome;
-use zenops_domain::instant::check_date;
 use zenops_domain::invoice::{
     AdjustmentType, CompanyProfile, CompanyProfileChanges, Invoice, InvoiceDetail, InvoiceDraft,
     InvoiceId, LEDGER_CAP, LEDGER_DEFAULT, LedgerQuery, LedgerRow, LineDraft, NewAdjustment,
@@ -27,15 +26,8 @@ use crate::state::AppState;
 
 /// `YYYY-MM-DD`, also taken from the front of an RFC 3339 timestamp.
 fn parse_day(raw: &str, name: &str) -> ApiResult<Date> {
-    let raw = raw.trim();
-    let day = raw
-        .get(..10)
-        .filter(|_| raw.len() == 10 || raw[10..].starts_with(['T', ' ']));
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    day.and_then(|d| Date::parse(d, &format).ok())
-        .ok_or_else(|| DomainError::invalid(name, format!("'{raw}' is not a date (YYYY-MM-DD)")))
-        .and_then(|d| check_date(d).map_err(|m| DomainError::invalid(name, m)))
-        .map_err(ApiError::from)
+    zenops_domain::instant::parse_day(raw)
+        .map_err(|m| ApiError::from(DomainError::invalid(name, m)))
 }
 
 fn day_param(value: &Option<String>, name: &str) -> ApiResult<Option<Date>> {

@@ -13,8 +13,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::master::{
     BankDraft, BankFields, BranchDraft, BranchFields, CalendarLabelDraft, CalendarLabelFields,
     ClientDraft, ClientFields, CompanyAccountDraft, CompanyAccountFields, DocTemplateDraft,
-    DocTemplateFields, LIST_CAP, MasterFilter, PropertySubtypeDraft, PropertySubtypeFields,
-    PropertyTypeDraft, PropertyTypeFields, Record,
+    DocTemplateFields, HolidayDraft, HolidayFields, LIST_CAP, MasterFilter, PropertySubtypeDraft,
+    PropertySubtypeFields, PropertyTypeDraft, PropertyTypeFields, Record,
 };
 use zenops_domain::page::Page;
 
@@ -401,6 +401,30 @@ impl From<CalendarLabelInput> for CalendarLabelDraft {
     }
 }
 
+read_shape!(HolidayRead from HolidayFields {
+    date: String = |d: time::Date| d.to_string(),
+    name: String,
+});
+
+/// A holiday of the firm: nobody works on `date` (`YYYY-MM-DD`, one holiday per date).
+/// Leave does not count it, and work due on it is due at 18:00 of the next working day.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct HolidayInput {
+    #[schema(example = "2026-01-26")]
+    pub date: Option<String>,
+    #[schema(example = "Republic Day")]
+    pub name: Option<String>,
+}
+
+impl From<HolidayInput> for HolidayDraft {
+    fn from(i: HolidayInput) -> Self {
+        Self {
+            date: i.date,
+            name: i.name,
+        }
+    }
+}
+
 read_shape!(DocTemplateRead from DocTemplateFields {
     bank_id: Option<i64>,
     branch_id: Option<i64>,
@@ -635,6 +659,16 @@ master_endpoints!(
 );
 
 master_endpoints!(
+    holidays,
+    holidays,
+    "/api/master/holidays",
+    "/api/master/holidays/{id}",
+    HolidayRead,
+    HolidayInput,
+    NoFilter
+);
+
+master_endpoints!(
     doc_templates,
     doc_templates,
     "/api/master/doc-templates",
@@ -652,5 +686,6 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .configure(property_subtypes::configure)
         .configure(company_accounts::configure)
         .configure(calendar_labels::configure)
+        .configure(holidays::configure)
         .configure(doc_templates::configure);
 }

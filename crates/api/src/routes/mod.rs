@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod health;
 pub mod invoices;
+pub mod leave;
 pub mod master;
 pub mod users;
 pub mod work;

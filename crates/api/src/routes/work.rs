@@ -10,7 +10,7 @@ use zenops_domain::page::Page;
 use zenops_domain::task::{MY_TASKS_CAP, MY_TASKS_DEFAULT, MyTask, MyTaskFilter, Task, TaskDraft};
 
 use crate::dto::{IdPath, lenient_nullable_id, nullable, query_instant, timestamp};
-use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
+use crate::error::{ApiError, ApiResult, AssignErrors, AuthErrors, WriteErrors};
 use crate::routes::assignments::DateOrTime;
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -203,7 +203,7 @@ async fn list_tasks(
 }
 
 /// Add a task to an assignment (anyone who may work on it).
-#[utoipa::path(tag = "work", params(IdPath), request_body = TaskInput, responses((status = 201, body = TaskRead), WriteErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "work", params(IdPath), request_body = TaskInput, responses((status = 201, body = TaskRead), AssignErrors), security(("bearer" = [])))]
 #[post("/api/assignments/{id}/tasks")]
 async fn create_task(
     state: web::Data<AppState>,
@@ -224,7 +224,7 @@ async fn create_task(
 
 /// Change a task (its creator, its assignee, or a view-all role; reassigning it to
 /// someone else needs `reassign`).
-#[utoipa::path(tag = "work", params(TaskPath), request_body = TaskInput, responses((status = 200, body = TaskRead), WriteErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "work", params(TaskPath), request_body = TaskInput, responses((status = 200, body = TaskRead), AssignErrors), security(("bearer" = [])))]
 #[patch("/api/assignments/{id}/tasks/{task_id}")]
 async fn update_task(
     state: web::Data<AppState>,

@@ -342,7 +342,7 @@ async fn oversized_text_is_refused_at_the_column_limit() {
 /// Which domain limit guards each text column, or why none is needed (the server writes
 /// it). A new text column fails this test until it is listed here with its limit.
 fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
-    use zenops_domain::{approval, message, task};
+    use zenops_domain::{approval, calendar, message, task};
     let limit = match (table, column) {
         ("users", "email") => Some(limits::NAME),
         ("users", "full_name") => Some(limits::NAME),
@@ -402,7 +402,20 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("assignment_messages", "message") => Some(message::MESSAGE_MAX_CHARS),
         ("assignment_messages", "mentions") => None,
         ("activity_logs", "type" | "message" | "payload_json") => None,
-        ("calendar_events", "event_type" | "title" | "description" | "assigned_user_ids") => None,
+        ("calendar_events", "title") => Some(limits::NAME),
+        ("calendar_events", "description") => Some(limits::NOTE),
+        ("calendar_events", "payload_json") => Some(calendar::PAYLOAD_MAX_CHARS),
+        ("calendar_events", "event_type" | "assigned_user_ids") => None,
+        ("leave_requests", "reason" | "decision_comment") => Some(limits::NOTE),
+        // Dates are declared as text on SQLite.
+        (
+            "leave_requests",
+            "leave_type" | "half_day_session" | "status" | "start_date" | "end_date",
+        ) => None,
+        ("holidays", "name") => Some(limits::NAME),
+        ("holidays", "holiday_date") => None,
+        // A SHA-256 in hex, written by the server.
+        ("calendar_feed_tokens", "token_hash") => None,
         ("approvals", "reason") => Some(limits::LONG),
         ("approvals", "decision_comment") => Some(approval::COMMENT_MAX_CHARS),
         // Enums and the action's parameters, written by the server from typed values.

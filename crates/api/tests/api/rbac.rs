@@ -24,6 +24,8 @@ pub enum Needs {
     RowElse(Capability, u16),
     /// Roles that see money: `view_invoices` or `modify_money`.
     Money,
+    /// HR or ADMIN: those who decide leave.
+    LeaveManager,
 }
 
 /// Records the RBAC test creates first, named in paths.
@@ -268,6 +270,13 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
         "/api/master/calendar-labels/{id}",
         "/api/master/calendar-labels/1",
         "/api/master/calendar-labels/999999",
+        ManageMasterData,
+    ));
+    cases.extend(master_cases(
+        "/api/master/holidays",
+        "/api/master/holidays/{id}",
+        "/api/master/holidays/1",
+        "/api/master/holidays/999999",
         ManageMasterData,
     ));
     cases.extend(master_cases(
@@ -582,6 +591,107 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             200,
         ),
     ]);
+    for path in ["/api/leave", "/api/leave/my"] {
+        cases.push(case(Method::GET, path, path, None, Needs::SignedIn, 200));
+    }
+    cases.extend([
+        case(
+            Method::GET,
+            "/api/leave/inbox",
+            "/api/leave/inbox",
+            None,
+            Needs::LeaveManager,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/leave/request",
+            "/api/leave/request",
+            Some(json!({})),
+            Needs::SignedIn,
+            422,
+        ),
+        case(
+            Method::GET,
+            "/api/leave/{id}",
+            "/api/leave/999999",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+    ]);
+    for (template, path) in [
+        ("/api/leave/{id}/approve", "/api/leave/999999/approve"),
+        ("/api/leave/{id}/reject", "/api/leave/999999/reject"),
+        ("/api/leave/{id}/cancel", "/api/leave/999999/cancel"),
+    ] {
+        cases.push(case(
+            Method::POST,
+            template,
+            path,
+            None,
+            Needs::SignedIn,
+            404,
+        ));
+    }
+    cases.extend([
+        case(
+            Method::POST,
+            "/api/calendar/events",
+            "/api/calendar/events",
+            Some(json!({})),
+            Needs::SignedIn,
+            422,
+        ),
+        case(
+            Method::GET,
+            "/api/calendar/events/{id}",
+            "/api/calendar/events/999999",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+        case(
+            Method::PATCH,
+            "/api/calendar/events/{id}",
+            "/api/calendar/events/999999",
+            Some(json!({})),
+            Needs::SignedIn,
+            404,
+        ),
+        case(
+            Method::DELETE,
+            "/api/calendar/events/{id}",
+            "/api/calendar/events/999999",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/calendar/feed-token",
+            "/api/calendar/feed-token",
+            None,
+            Needs::SignedIn,
+            200,
+        ),
+        case(
+            Method::GET,
+            "/api/calendar/feed/{file}",
+            "/api/calendar/feed/not-a-feed.ics",
+            None,
+            Needs::Public,
+            404,
+        ),
+        case(
+            Method::GET,
+            "/api/assignments/suggest-assignees",
+            "/api/assignments/suggest-assignees?date=2026-01-20",
+            None,
+            Needs::Capability(ViewAllAssignments),
+            200,
+        ),
+    ]);
     for action in ["approve", "reject", "withdraw"] {
         let template = match action {
             "approve" => "/api/approvals/{id}/approve",
@@ -622,6 +732,8 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
             case.allowed
         }
         (Needs::Money, Some(_)) => 403,
+        (Needs::LeaveManager, Some(Role::Hr | Role::Admin)) => case.allowed,
+        (Needs::LeaveManager, Some(_)) => 403,
         (Needs::Row | Needs::RowElse(..), Some(role))
             if !Capability::ViewAllAssignments.granted_to(role) =>
         {

@@ -27,6 +27,7 @@ use crate::user::{
     PasswordHash, SessionsAfter, User, UserProfile, UserRepository, UserService, UserStore,
 };
 use crate::work::{Change, Transaction, UnitOfWork};
+use crate::workdays::{NoHolidays, WeeklyOffs, WorkingDays};
 
 const NOW: OffsetDateTime = datetime!(2026-12-03 10:00 UTC);
 
@@ -293,6 +294,14 @@ impl AssignmentRepository for Fakes {
         unused()
     }
 
+    async fn load_by_person(
+        &self,
+        _due_from: OffsetDateTime,
+        _due_to: OffsetDateTime,
+    ) -> DomainResult<Vec<crate::assignment::PersonLoad>> {
+        unused()
+    }
+
     async fn references(&self, ids: &ReferenceIds) -> DomainResult<References> {
         let mut active = Vec::new();
         for id in &ids.users {
@@ -396,6 +405,14 @@ impl Transaction for FakeTx {
 
     fn invoices(&mut self) -> &mut dyn crate::invoice::InvoiceStore {
         unreachable!("no invoice is written by these tests")
+    }
+
+    fn leave(&mut self) -> &mut dyn crate::leave::LeaveStore {
+        unreachable!("no leave is written by approvals")
+    }
+
+    fn calendar(&mut self) -> &mut dyn crate::calendar::CalendarStore {
+        unreachable!("no calendar event is written by these tests")
     }
 
     async fn record(&mut self, entries: &[ActivityDraft], _at: OffsetDateTime) -> DomainResult<()> {
@@ -690,6 +707,8 @@ fn firm() -> Firm {
         Arc::new(fakes.clone()),
         work.clone(),
         Arc::new(NoLeave),
+        WorkingDays::new(WeeklyOffs::default(), Arc::new(NoHolidays)),
+        users.clone(),
         clock.clone(),
         FirmZone::default(),
         "VAL".into(),

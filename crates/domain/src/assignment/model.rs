@@ -265,6 +265,27 @@ pub struct WorkloadRow {
     pub due_soon: u64,
     pub ok: u64,
     pub on_leave_today: bool,
+    /// Days this person is away from today through the next week.
+    pub upcoming_leave: Vec<crate::leave::Absence>,
+}
+
+/// One person's open work, and how much of it is due in a window (a day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonLoad {
+    pub user_id: UserId,
+    pub open: u64,
+    pub due_in_window: u64,
+}
+
+/// Someone who could take work on a day, and why they rank where they do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    pub open: u64,
+    pub due_that_day: u64,
+    pub reason: String,
 }
 
 /// Master names and active users a draft refers to, as found in the database.
@@ -359,4 +380,11 @@ pub trait AssignmentRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> DomainResult<Vec<WorkloadRow>>;
     async fn references(&self, ids: &ReferenceIds) -> DomainResult<References>;
+    /// Open work per person (primary and additional assignees), and how much of it is due
+    /// in `due_from ..< due_to`. People without open work are not listed.
+    async fn load_by_person(
+        &self,
+        due_from: OffsetDateTime,
+        due_to: OffsetDateTime,
+    ) -> DomainResult<Vec<PersonLoad>>;
 }

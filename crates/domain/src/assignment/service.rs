@@ -4,24 +4,25 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
+use time::{Date, Duration, OffsetDateTime};
 
 use super::lifecycle::{AssignmentStatus, transition};
 use super::model::*;
-use crate::access::{Actor, Capability};
+use crate::access::{Actor, Capability, Role};
 use crate::activity::ActivityDraft;
 use crate::calendar::{CalendarEventType, EventDraft};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::instant::Instant;
-use crate::leave::LeaveCalendar;
+use crate::leave::{Absence, LeaveCalendar};
 use crate::master::CaseType;
 use crate::money::Money;
 use crate::page::{Page, Paged};
 use crate::sla::{self, Due, FirmZone};
 use crate::text::{limits, optional_field};
-use crate::user::UserId;
+use crate::user::{USER_LIST_CAP, User, UserFilter, UserId, UserRepository};
 use crate::work::{self, Cause, Change, Transaction, UnitOfWork};
+use crate::workdays::WorkingDays;
 
 pub const LIST_DEFAULT: u64 = 100;
 /// Bounds on the lists an assignment carries, so no request can ask for a huge write.
@@ -81,11 +82,16 @@ pub struct AssignmentView {
     pub money_visible: bool,
 }
 
+/// How many days, from today, the workload's upcoming leave covers.
+pub const UPCOMING_LEAVE_DAYS: i64 = 7;
+
 #[derive(Clone)]
 pub struct AssignmentService {
     repo: Arc<dyn AssignmentRepository>,
     work: Arc<dyn UnitOfWork>,
     leave: Arc<dyn LeaveCalendar>,
+    days: WorkingDays,
+    people: Arc<dyn UserRepository>,
     clock: Arc<dyn Clock>,
     zone: FirmZone,
     code_prefix: String,
@@ -111,6 +117,8 @@ impl AssignmentService {
         repo: Arc<dyn AssignmentRepository>,
         work: Arc<dyn UnitOfWork>,
         leave: Arc<dyn LeaveCalendar>,
+        days: WorkingDays,
+        people: Arc<dyn UserRepository>,
         clock: Arc<dyn Clock>,
         zone: FirmZone,
         code_prefix: String,
@@ -119,6 +127,8 @@ impl AssignmentService {
             repo,
             work,
             leave,
+            days,
+            people,
             clock,
             zone,
             code_prefix,
@@ -205,8 +215,16 @@ impl AssignmentService {
             .leave
             .on_leave(&users, self.zone.local_date(now))
             .await?;
+        let today = self.zone.local_date(now);
+        let week_end = today
+            .checked_add(Duration::days(UPCOMING_LEAVE_DAYS - 1))
+            .unwrap_or(today);
+        let mut upcoming: Vec<Absence> = self.leave.absences(&users, today, week_end).await?;
         for row in &mut rows {
             row.on_leave_today = row.user_id.is_some_and(|u| away.contains(&u));
+            if let Some(user) = row.user_id {
+                row.upcoming_leave = upcoming.extract_if(.., |a| a.user_id == user).collect();
+            }
         }
         // People who are in first, then the most overdue, the busiest, by name.
         rows.sort_by(|a, b| {
@@ -217,6 +235,72 @@ impl AssignmentService {
                 .then(a.user_name.cmp(&b.user_name))
         });
         Ok(rows)
+    }
+
+    /// Active people who could take work on `day`, best first: nobody on leave that day,
+    /// then the fewest open assignments, then the fewest due that day, then by name.
+    /// Without a role, valuers (field and assistant); with one, people holding it.
+    pub async fn suggest_assignees(
+        &self,
+        actor: &Actor,
+        day: Date,
+        role: Option<Role>,
+    ) -> DomainResult<Vec<Suggestion>> {
+        actor.require(Capability::ViewAllAssignments)?;
+        let filter = UserFilter {
+            include_inactive: false,
+            role: None,
+            by_name: true,
+        };
+        let people: Vec<User> = self
+            .people
+            .list(&filter, Page::first(USER_LIST_CAP))
+            .await?
+            .items
+            .into_iter()
+            .filter(|u| u.is_active)
+            .filter(|u| match role {
+                Some(role) => u.roles.contains(role),
+                None => {
+                    u.roles.contains(Role::FieldValuer) || u.roles.contains(Role::AssistantValuer)
+                }
+            })
+            .collect();
+        let ids: Vec<UserId> = people.iter().map(|u| u.id).collect();
+        let away = self.leave.on_leave(&ids, day).await?;
+        let day_start = self.zone.at_local(day, time::Time::MIDNIGHT);
+        let day_end = day.next_day().map_or(day_start, |next| {
+            self.zone.at_local(next, time::Time::MIDNIGHT)
+        });
+        let loads = self.repo.load_by_person(day_start, day_end).await?;
+        let mut suggestions: Vec<Suggestion> = people
+            .into_iter()
+            .filter(|u| !away.contains(&u.id))
+            .map(|u| {
+                let load = loads.iter().find(|l| l.user_id == u.id);
+                let open = load.map_or(0, |l| l.open);
+                let due_that_day = load.map_or(0, |l| l.due_in_window);
+                Suggestion {
+                    user_id: u.id,
+                    name: u.full_name.clone().unwrap_or_else(|| u.email.to_string()),
+                    email: u.email.to_string(),
+                    open,
+                    due_that_day,
+                    reason: format!(
+                        "not on leave on {day}; {open} open assignment{}; {due_that_day} due that day",
+                        if open == 1 { "" } else { "s" }
+                    ),
+                }
+            })
+            .collect();
+        suggestions.sort_by(|a, b| {
+            a.open
+                .cmp(&b.open)
+                .then(a.due_that_day.cmp(&b.due_that_day))
+                .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+                .then(a.user_id.cmp(&b.user_id))
+        });
+        Ok(suggestions)
     }
 
     pub async fn create(
@@ -246,7 +330,11 @@ impl AssignmentService {
         let override_on_leave = draft.override_on_leave;
         let mut fields = self.merge(None, now, draft).await?;
         if !override_on_leave {
-            self.check_leave(&fields_assignees(&fields), now).await?;
+            self.check_leave(
+                &fields_assignees(&fields),
+                self.day_that_matters(&fields, now),
+            )
+            .await?;
         }
         fields.assigned_at = fields.assigned_to.map(|_| now);
         let creation = AssignmentCreation {
@@ -329,6 +417,16 @@ impl AssignmentService {
         }
 
         let (old_people, new_people) = (fields_assignees(before), fields_assignees(&fields));
+        // Moving the work to another day asks again whether its people are in that day.
+        let day = self.day_that_matters(&fields, now);
+        if !override_on_leave && day != self.day_that_matters(before, now) {
+            let staying: Vec<UserId> = new_people
+                .iter()
+                .filter(|u| old_people.contains(u))
+                .copied()
+                .collect();
+            self.check_leave(&staying, day).await?;
+        }
         if fields.assigned_to != before.assigned_to
             || fields.additional_assignees != before.additional_assignees
         {
@@ -339,7 +437,8 @@ impl AssignmentService {
                 .copied()
                 .collect();
             if !override_on_leave {
-                self.check_leave(&newcomers, now).await?;
+                self.check_leave(&newcomers, self.day_that_matters(&fields, now))
+                    .await?;
             }
             if fields.assigned_to != before.assigned_to {
                 fields.assigned_at = fields.assigned_to.map(|_| now);
@@ -476,15 +575,18 @@ impl AssignmentService {
         })
     }
 
-    async fn check_leave(&self, users: &[UserId], now: OffsetDateTime) -> DomainResult<()> {
+    /// The day someone given this work must be there: the site visit's (firm-local) date,
+    /// else the report due date, else today.
+    pub fn day_that_matters(&self, fields: &AssignmentFields, now: OffsetDateTime) -> Date {
+        let at = fields.site_visit_at.or(fields.report_due_at).unwrap_or(now);
+        self.zone.local_date(at)
+    }
+
+    async fn check_leave(&self, users: &[UserId], day: Date) -> DomainResult<()> {
         if users.is_empty() {
             return Ok(());
         }
-        match self
-            .leave
-            .first_on_leave(users, self.zone.local_date(now))
-            .await?
-        {
+        match self.leave.first_on_leave(users, day).await? {
             Some(conflict) => Err(DomainError::OnLeave(conflict)),
             None => Ok(()),
         }
@@ -755,6 +857,9 @@ impl AssignmentService {
         };
         let status = current.map_or(AssignmentStatus::Pending, |c| c.status);
         let due_at = sla::due_time(&self.zone, created_at, site_visit_at, report_due_at);
+        let due_day = self.zone.local_date(due_at);
+        let calendar = self.days.calendar(due_day, due_day).await?;
+        let due_at = sla::due_on_working_day(&self.zone, &calendar, due_at);
         Ok(AssignmentFields {
             case_type,
             service_line,

@@ -17,6 +17,9 @@ pub struct Model {
     pub assigned_user_ids: String,
     pub assigned_to_all: bool,
     pub event_label_id: Option<i64>,
+    pub related_leave_request_id: Option<i64>,
+    pub task_id: Option<i64>,
+    pub payload_json: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub updated_at: TimeDateTimeWithTimeZone,
 }
