@@ -4,20 +4,20 @@ use std::sync::Arc;
 
 use zenops_domain::activity::ActivityService;
 use zenops_domain::approval::{ApprovalService, InvoiceLedger};
-use zenops_domain::assignment::AssignmentService;
+use zenops_domain::assignment::{AssignmentService, AssignmentSettings};
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
 use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
 use zenops_domain::leave::{LeaveCalendar, LeaveService, RecordedLeave};
 use zenops_domain::master::{
-    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, Holidays,
-    MasterService, PropertySubtypes, PropertyTypes,
+    Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,
+    PropertySubtypes, PropertyTypes,
 };
 use zenops_domain::message::MessageService;
 use zenops_domain::sla::FirmZone;
 use zenops_domain::task::TaskService;
 use zenops_domain::user::UserService;
-use zenops_domain::workdays::{WeeklyOffs, WorkingDays};
+use zenops_domain::workdays::{HolidayService, WeeklyOffs, WorkingDays};
 use zenops_infra::{Adapters, Database};
 
 use crate::session::TokenCodec;
@@ -31,7 +31,7 @@ pub struct MasterServices {
     pub company_accounts: MasterService<CompanyAccounts>,
     pub calendar_labels: MasterService<CalendarLabels>,
     pub doc_templates: MasterService<DocTemplates>,
-    pub holidays: MasterService<Holidays>,
+    pub holidays: HolidayService,
 }
 
 /// Settings the services are built with.
@@ -84,8 +84,10 @@ impl AppState {
             days.clone(),
             a.users.clone(),
             a.clock.clone(),
-            options.firm_zone.clone(),
-            options.code_prefix,
+            AssignmentSettings {
+                zone: options.firm_zone.clone(),
+                code_prefix: options.code_prefix,
+            },
         );
         let invoices = InvoiceService::new(
             a.invoices.clone(),
@@ -99,6 +101,8 @@ impl AppState {
             options.invoice_prefix,
         );
         let ledger: Arc<dyn InvoiceLedger> = Arc::new(invoices.clone());
+        let holidays =
+            HolidayService::new(MasterService::new(a.holidays.clone()), assignments.clone());
         Self {
             tasks: TaskService::new(
                 a.tasks.clone(),
@@ -161,7 +165,7 @@ impl AppState {
                 company_accounts: MasterService::new(a.company_accounts),
                 calendar_labels: MasterService::new(a.calendar_labels),
                 doc_templates: MasterService::new(a.doc_templates),
-                holidays: MasterService::new(a.holidays),
+                holidays,
             },
             db,
             tokens,

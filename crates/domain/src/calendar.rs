@@ -450,8 +450,32 @@ impl CalendarService {
     }
 
     /// Checks what the event points at: the label exists, the assignment exists and the
-    /// actor works on it.
-    async fn check_links(&self, actor: &Actor, event: &NewEvent) -> DomainResult<()> {
+    /// actor works on it, and people it adds (beyond those already on `current`) exist and
+    /// are active.
+    async fn check_links(
+        &self,
+        actor: &Actor,
+        event: &NewEvent,
+        current: Option<&CalendarEvent>,
+    ) -> DomainResult<()> {
+        let added: Vec<UserId> = event
+            .assigned_user_ids
+            .iter()
+            .filter(|u| current.is_none_or(|c| !c.assigned_user_ids.contains(u)))
+            .copied()
+            .collect();
+        let active = self.assignments.active_people(&added).await?;
+        let unknown: Vec<String> = added
+            .iter()
+            .filter(|u| !active.contains(u))
+            .map(|u| u.to_string())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(DomainError::invalid(
+                "assigned_user_ids",
+                format!("no active user has id {}", unknown.join(", ")),
+            ));
+        }
         if let Some(label) = event.event_label_id {
             match self.labels.get(label).await {
                 Ok(_) => {}
@@ -472,7 +496,7 @@ impl CalendarService {
 
     pub async fn create(&self, actor: &Actor, form: EventForm) -> DomainResult<CalendarEvent> {
         let event = form.merge(None).map_err(DomainError::Validation)?;
-        self.check_links(actor, &event).await?;
+        self.check_links(actor, &event, None).await?;
         let now = self.assignments.now();
         let mut tx = self.work.begin().await?;
         let id = tx.calendar().insert(&event, actor.user_id, now).await?;
@@ -518,7 +542,7 @@ impl CalendarService {
         let event = form
             .merge(Some(&current))
             .map_err(DomainError::Validation)?;
-        self.check_links(actor, &event).await?;
+        self.check_links(actor, &event, Some(&current)).await?;
         let now = self.assignments.now();
         let mut tx = self.work.begin().await?;
         tx.calendar().update(id, &event, now).await?;

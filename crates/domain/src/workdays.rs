@@ -227,6 +227,81 @@ impl WorkingDays {
     }
 }
 
+/// The holidays as master data, kept in step with the SLA: adding, moving or removing one
+/// works out again the due time of open work around its date.
+#[derive(Clone)]
+pub struct HolidayService {
+    master: crate::master::MasterService<crate::master::Holidays>,
+    assignments: crate::assignment::AssignmentService,
+}
+
+type HolidayRecord = crate::master::Record<crate::master::HolidayFields>;
+
+impl HolidayService {
+    pub fn new(
+        master: crate::master::MasterService<crate::master::Holidays>,
+        assignments: crate::assignment::AssignmentService,
+    ) -> Self {
+        Self {
+            master,
+            assignments,
+        }
+    }
+
+    pub async fn list(
+        &self,
+        actor: &crate::access::Actor,
+        filter: crate::master::MasterFilter,
+        page: crate::page::Page,
+    ) -> DomainResult<crate::page::Paged<HolidayRecord>> {
+        self.master.list(actor, filter, page).await
+    }
+
+    pub async fn get(&self, actor: &crate::access::Actor, id: i64) -> DomainResult<HolidayRecord> {
+        self.master.get(actor, id).await
+    }
+
+    pub async fn create(
+        &self,
+        actor: &crate::access::Actor,
+        draft: crate::master::HolidayDraft,
+    ) -> DomainResult<HolidayRecord> {
+        let created = self.master.create(actor, draft).await?;
+        self.assignments
+            .replan_due_times(created.fields.date)
+            .await?;
+        Ok(created)
+    }
+
+    pub async fn update(
+        &self,
+        actor: &crate::access::Actor,
+        id: i64,
+        draft: crate::master::HolidayDraft,
+    ) -> DomainResult<HolidayRecord> {
+        let before = self.master.get(actor, id).await?;
+        let updated = self.master.update(actor, id, draft).await?;
+        if before.fields.date != updated.fields.date {
+            self.assignments
+                .replan_due_times(before.fields.date)
+                .await?;
+            self.assignments
+                .replan_due_times(updated.fields.date)
+                .await?;
+        }
+        Ok(updated)
+    }
+
+    pub async fn delete(&self, actor: &crate::access::Actor, id: i64) -> DomainResult<()> {
+        let before = self.master.get(actor, id).await?;
+        self.master.delete(actor, id).await?;
+        self.assignments
+            .replan_due_times(before.fields.date)
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::date;

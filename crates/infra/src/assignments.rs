@@ -11,8 +11,8 @@ use sea_orm::{
 use time::OffsetDateTime;
 use zenops_domain::assignment::{
     Area, Assignment, AssignmentCode, AssignmentFields, AssignmentQuery, AssignmentRepository,
-    AssignmentScope, AssignmentStatus, AssignmentWrite, CodeSeries, Completion, Floor, Milestones,
-    PersonLoad, ReferenceIds, References, ServiceLine, SortKey, Summary, WorkloadRow,
+    AssignmentScope, AssignmentStatus, AssignmentWrite, CodeSeries, Completion, DueBasis, Floor,
+    Milestones, PersonLoad, ReferenceIds, References, ServiceLine, SortKey, Summary, WorkloadRow,
 };
 use zenops_domain::calendar::{CalendarEventType, EventDraft};
 use zenops_domain::master::CaseType;
@@ -687,6 +687,48 @@ impl AssignmentRepository for SeaAssignmentRepository {
             .collect())
     }
 
+    async fn open_due_between(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> DomainResult<Vec<DueBasis>> {
+        use assignments::Column as A;
+        let rows = assignments::Entity::find()
+            .select_only()
+            .column(A::Id)
+            .column(A::CreatedAt)
+            .column(A::SiteVisitAt)
+            .column(A::ReportDueAt)
+            .column(A::DueAt)
+            .filter(A::DeletedAt.is_null())
+            .filter(A::Status.is_in(open_statuses()))
+            .filter(A::DueAt.gte(self.db.stored_time(from)))
+            .filter(A::DueAt.lt(self.db.stored_time(to)))
+            .order_by_asc(A::Id)
+            .into_tuple::<(
+                i64,
+                OffsetDateTime,
+                Option<OffsetDateTime>,
+                Option<OffsetDateTime>,
+                OffsetDateTime,
+            )>()
+            .all(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, created_at, site_visit_at, report_due_at, due_at)| DueBasis {
+                    id,
+                    created_at,
+                    site_visit_at,
+                    report_due_at,
+                    due_at,
+                },
+            )
+            .collect())
+    }
+
     async fn load_by_person(
         &self,
         due_from: OffsetDateTime,
@@ -923,6 +965,26 @@ pub(crate) async fn delete_in(
     }
     calendar_events::Entity::delete_many()
         .filter(calendar_events::Column::AssignmentId.eq(id))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    Ok(())
+}
+
+/// [`zenops_domain::assignment::AssignmentStore::set_due_at`] inside `txn`.
+pub(crate) async fn set_due_at_in(
+    txn: &DatabaseTransaction,
+    id: i64,
+    due_at: OffsetDateTime,
+    at: OffsetDateTime,
+) -> DomainResult<()> {
+    use assignments::Column as A;
+    let backend = txn.get_database_backend();
+    assignments::Entity::update_many()
+        .col_expr(A::DueAt, Expr::value(stored_time_on(backend, due_at)))
+        .col_expr(A::RowVersion, Expr::col(A::RowVersion).add(1))
+        .col_expr(A::UpdatedAt, Expr::value(stored_time_on(backend, at)))
+        .filter(A::Id.eq(id))
         .exec(txn)
         .await
         .map_err(unexpected)?;

@@ -165,7 +165,7 @@ pub(crate) async fn lock_requester_in(txn: &DatabaseTransaction, user: UserId) -
     users::Entity::update_many()
         .col_expr(
             users::Column::UpdatedAt,
-            Expr::col(users::Column::UpdatedAt).into(),
+            Expr::col(users::Column::UpdatedAt),
         )
         .filter(users::Column::Id.eq(user.0))
         .exec(txn)

@@ -422,7 +422,7 @@ pub async fn seed_demo_work(adapters: &crate::Adapters, firm: &DemoFirm) -> Doma
     use time::Duration;
     use zenops_domain::Actor;
     use zenops_domain::assignment::{
-        AssignmentDraft, AssignmentQuery, AssignmentScope, AssignmentService,
+        AssignmentDraft, AssignmentQuery, AssignmentScope, AssignmentService, AssignmentSettings,
     };
     use zenops_domain::leave::NoLeave;
     use zenops_domain::message::MessageService;
@@ -474,8 +474,10 @@ pub async fn seed_demo_work(adapters: &crate::Adapters, firm: &DemoFirm) -> Doma
         days.clone(),
         adapters.users.clone(),
         adapters.clock.clone(),
-        firm.zone.clone(),
-        firm.code_prefix.clone(),
+        AssignmentSettings {
+            zone: firm.zone.clone(),
+            code_prefix: firm.code_prefix.clone(),
+        },
     );
     let tasks = TaskService::new(
         adapters.tasks.clone(),

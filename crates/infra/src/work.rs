@@ -113,6 +113,15 @@ impl AssignmentStore for SeaTransaction {
         assignments::update_in(&self.txn, id, version, write, at).await
     }
 
+    async fn set_due_at(
+        &mut self,
+        id: i64,
+        due_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        assignments::set_due_at_in(&self.txn, id, due_at, at).await
+    }
+
     async fn set_paid(&mut self, id: i64, paid: bool, at: OffsetDateTime) -> DomainResult<()> {
         invoices::set_assignment_paid_in(&self.txn, id, paid, at).await
     }

@@ -161,14 +161,16 @@ async fn list_users(
     };
     let window = page(query.limit, query.skip)?;
     let users = state.users.list(&caller.actor, &filter, window).await?;
-    // One aggregate query for everyone's open work, not one per user.
+    // One aggregate query for everyone's open work, not one per user; one for who is away.
     let workload = state.assignments.workload(&caller.actor).await?;
+    let ids: Vec<_> = users.items.iter().map(|(u, _)| u.id).collect();
+    let away = state.leave.away_today(&ids).await?;
     Ok(listing(users.map(|(u, logins)| {
         let work = workload.iter().find(|w| w.user_id == Some(u.id));
         UserListItem {
             open_assignments: work.map_or(0, |w| w.total_open),
             overdue_assignments: work.map_or(0, |w| w.overdue),
-            on_leave_today: work.is_some_and(|w| w.on_leave_today),
+            on_leave_today: away.contains(&u.id),
             login_count_30d: logins.logins,
             active_days_30d: logins.active_days,
             user: UserRead::from(&u),

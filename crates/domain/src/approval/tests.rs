@@ -294,6 +294,14 @@ impl AssignmentRepository for Fakes {
         unused()
     }
 
+    async fn open_due_between(
+        &self,
+        _from: OffsetDateTime,
+        _to: OffsetDateTime,
+    ) -> DomainResult<Vec<crate::assignment::DueBasis>> {
+        unused()
+    }
+
     async fn load_by_person(
         &self,
         _due_from: OffsetDateTime,
@@ -457,6 +465,15 @@ impl AssignmentStore for FakeTx {
         current.version += 1;
         current.updated_at = at;
         Ok(current.clone())
+    }
+
+    async fn set_due_at(
+        &mut self,
+        _id: i64,
+        _due_at: OffsetDateTime,
+        _at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        unused()
     }
 
     async fn set_paid(&mut self, id: i64, paid: bool, _at: OffsetDateTime) -> DomainResult<()> {
@@ -710,8 +727,10 @@ fn firm() -> Firm {
         WorkingDays::new(WeeklyOffs::default(), Arc::new(NoHolidays)),
         users.clone(),
         clock.clone(),
-        FirmZone::default(),
-        "VAL".into(),
+        crate::assignment::AssignmentSettings {
+            zone: FirmZone::default(),
+            code_prefix: "VAL".into(),
+        },
     );
     let user_service = UserService::new(
         users.clone(),

@@ -10,6 +10,6 @@ pub use lifecycle::{AssignmentStatus, Milestones, TRANSITIONS, Transition, Who, 
 pub use model::*;
 pub use service::{
     AssignmentCreation, AssignmentDeletion, AssignmentDraft, AssignmentEdit, AssignmentService,
-    AssignmentView, FloorDraft, LIST_CAP, LIST_DEFAULT, MAX_ASSIGNEES, MAX_FLOORS, people_after,
-    sees_money,
+    AssignmentSettings, AssignmentView, FloorDraft, LIST_CAP, LIST_DEFAULT, MAX_ASSIGNEES,
+    MAX_FLOORS, people_after, sees_money,
 };

@@ -269,6 +269,16 @@ pub struct WorkloadRow {
     pub upcoming_leave: Vec<crate::leave::Absence>,
 }
 
+/// What an assignment's due time is worked out from, and the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueBasis {
+    pub id: i64,
+    pub created_at: OffsetDateTime,
+    pub site_visit_at: Option<OffsetDateTime>,
+    pub report_due_at: Option<OffsetDateTime>,
+    pub due_at: OffsetDateTime,
+}
+
 /// One person's open work, and how much of it is due in a window (a day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PersonLoad {
@@ -352,6 +362,14 @@ pub trait AssignmentStore: Send {
     /// Sets whether it is paid, following its invoice (bumps its version, so an edit
     /// read before is refused as stale rather than writing the old flag back).
     async fn set_paid(&mut self, id: i64, paid: bool, at: OffsetDateTime) -> DomainResult<()>;
+    /// Moves its due time (after the firm's working days changed); bumps its version like
+    /// any write, so an edit planned with the old calendar is refused as stale.
+    async fn set_due_at(
+        &mut self,
+        id: i64,
+        due_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
     /// Soft-deletes it (if still at `version`) and removes its calendar events.
     async fn delete(
         &mut self,
@@ -380,6 +398,12 @@ pub trait AssignmentRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> DomainResult<Vec<WorkloadRow>>;
     async fn references(&self, ids: &ReferenceIds) -> DomainResult<References>;
+    /// Open work due in `from ..< to`, with the dates its due time is worked out from.
+    async fn open_due_between(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> DomainResult<Vec<DueBasis>>;
     /// Open work per person (primary and additional assignees), and how much of it is due
     /// in `due_from ..< due_to`. People without open work are not listed.
     async fn load_by_person(

@@ -82,6 +82,15 @@ pub struct AssignmentView {
     pub money_visible: bool,
 }
 
+/// How the firm numbers and times its work.
+#[derive(Debug, Clone)]
+pub struct AssignmentSettings {
+    /// The firm's zone: local dates and the 18:00 end of the working day.
+    pub zone: FirmZone,
+    /// The prefix of assignment codes (`VAL`).
+    pub code_prefix: String,
+}
+
 /// How many days, from today, the workload's upcoming leave covers.
 pub const UPCOMING_LEAVE_DAYS: i64 = 7;
 
@@ -120,9 +129,9 @@ impl AssignmentService {
         days: WorkingDays,
         people: Arc<dyn UserRepository>,
         clock: Arc<dyn Clock>,
-        zone: FirmZone,
-        code_prefix: String,
+        settings: AssignmentSettings,
     ) -> Self {
+        let AssignmentSettings { zone, code_prefix } = settings;
         Self {
             repo,
             work,
@@ -235,6 +244,63 @@ impl AssignmentService {
                 .then(a.user_name.cmp(&b.user_name))
         });
         Ok(rows)
+    }
+
+    /// Those of `users` that exist and are active.
+    pub async fn active_people(&self, users: &[UserId]) -> DomainResult<Vec<UserId>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let refs = self
+            .repo
+            .references(&ReferenceIds {
+                users: users.to_vec(),
+                ..ReferenceIds::default()
+            })
+            .await?;
+        Ok(refs.active_users)
+    }
+
+    /// Works out again the due time of open work that a change of the firm's working
+    /// days on `day` can move (work due from that day through the next
+    /// [`SEARCH_HORIZON_DAYS`](crate::workdays::SEARCH_HORIZON_DAYS)), and stores the
+    /// ones that moved, in one transaction. Returns how many moved.
+    pub async fn replan_due_times(&self, day: Date) -> DomainResult<usize> {
+        let horizon = Duration::days(crate::workdays::SEARCH_HORIZON_DAYS + 1);
+        let (Some(until), Some(since)) = (day.checked_add(horizon), day.checked_sub(horizon))
+        else {
+            return Ok(0);
+        };
+        let rows = self
+            .repo
+            .open_due_between(
+                self.zone.at_local(day, time::Time::MIDNIGHT),
+                self.zone.at_local(until, time::Time::MIDNIGHT),
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let calendar = self.days.calendar(since, until).await?;
+        let moved: Vec<(i64, OffsetDateTime)> = rows
+            .iter()
+            .filter_map(|r| {
+                let base =
+                    sla::due_time(&self.zone, r.created_at, r.site_visit_at, r.report_due_at);
+                let due = sla::due_on_working_day(&self.zone, &calendar, base);
+                (due != r.due_at).then_some((r.id, due))
+            })
+            .collect();
+        if moved.is_empty() {
+            return Ok(0);
+        }
+        let now = self.clock.now();
+        let mut tx = self.work.begin().await?;
+        for (id, due) in &moved {
+            tx.assignments().set_due_at(*id, *due, now).await?;
+        }
+        tx.commit().await?;
+        Ok(moved.len())
     }
 
     /// Active people who could take work on `day`, best first: nobody on leave that day,

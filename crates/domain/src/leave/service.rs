@@ -95,6 +95,14 @@ impl LeaveService {
         self.repo.list(&filter, page).await
     }
 
+    /// Which of `users` are away today (firm-local): approved full or half days.
+    pub async fn away_today(&self, users: &[UserId]) -> DomainResult<Vec<UserId>> {
+        let today = self.zone.local_date(self.clock.now());
+        RecordedLeave::new(self.repo.clone())
+            .on_leave(users, today)
+            .await
+    }
+
     pub async fn get(&self, actor: &Actor, id: LeaveId) -> DomainResult<LeaveRequest> {
         let request = self.repo.get(id).await?;
         if request.visible_to(actor) {
