@@ -90,6 +90,29 @@ pub fn lenient_nullable_id<'de, D: Deserializer<'de>>(
     }
 }
 
+/// An optional number that may arrive as a number or a numeric string (form inputs send
+/// strings); an empty string counts as absent.
+pub fn lenient_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(f64),
+        Text(String),
+    }
+    match Option::<NumberOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumberOrText::Number(n)) => Ok(Some(n)),
+        Some(NumberOrText::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(NumberOrText::Text(t)) => t
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{t}' is not a number"))),
+    }
+}
+
 /// A user as the frontend reads it everywhere.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserRead {

@@ -61,6 +61,18 @@ fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Where a calendar feed's secret is part of the path.
+const FEED_PATH: &str = "/api/calendar/feed/";
+
+/// The path as it may be logged: a calendar feed's secret is a credential, so it is
+/// replaced by `{secret}`.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix(FEED_PATH) {
+        Some(_) => format!("{FEED_PATH}{{secret}}").into(),
+        None => path.into(),
+    }
+}
+
 /// Echoes the caller's `X-Request-Id` (or makes one), runs the request inside a span that
 /// carries it, and logs one line per request.
 pub async fn request_context(
@@ -78,7 +90,7 @@ pub async fn request_context(
         "request",
         request_id = %request_id,
         method = %req.method(),
-        path = %req.path(),
+        path = %loggable_path(req.path()),
     );
     let started = Instant::now();
     let handled = |status: u16| {
@@ -116,6 +128,15 @@ pub async fn request_context(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn feed_secrets_stay_out_of_the_log() {
+        assert_eq!(
+            super::loggable_path("/api/calendar/feed/0123abcd.ics"),
+            "/api/calendar/feed/{secret}"
+        );
+        assert_eq!(super::loggable_path("/api/leave"), "/api/leave");
+    }
+
     use std::cell::RefCell;
     use std::io::Write;
 

@@ -321,6 +321,8 @@ impl EventForm {
             Some(id) => positive(id, "assigned_to_user_id", &mut e).map(UserId),
             None => base.as_ref().and_then(|b| b.assigned_to),
         };
+        let primary_changed = self.assigned_to_user_id.is_some()
+            && primary != base.as_ref().and_then(|b| b.assigned_to);
         let listed: Vec<UserId> = match self.assigned_user_ids {
             Some(ids) => {
                 if ids.len() > MAX_ASSIGNEES {
@@ -334,9 +336,16 @@ impl EventForm {
                 }
                 ids.into_iter().filter(|id| *id > 0).map(UserId).collect()
             }
+            // The stored list holds the old primary too: a new primary replaces them.
             None => base
                 .as_ref()
-                .map(|b| b.assigned_user_ids.clone())
+                .map(|b| {
+                    b.assigned_user_ids
+                        .iter()
+                        .filter(|u| !(primary_changed && b.assigned_to == Some(**u)))
+                        .copied()
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         let (assigned_to, assigned_user_ids) = normalise_people(assigned_to_all, primary, listed);
@@ -582,5 +591,208 @@ impl CalendarService {
         self.repo
             .list(&query, EventScope::ConcerningUser(user), EVENT_LIST_CAP)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::access::{CapabilityOverrides, Role, Roles};
+
+    fn at(text: OffsetDateTime) -> Option<Instant> {
+        Instant::new(text).ok()
+    }
+
+    fn meeting() -> EventForm {
+        EventForm {
+            event_type: Some("INTERNAL_MEETING".into()),
+            title: Some("Review".into()),
+            start_at: at(datetime!(2027-04-05 04:30 UTC)),
+            ..EventForm::default()
+        }
+    }
+
+    fn stored(new: NewEvent, created_by: UserId) -> CalendarEvent {
+        CalendarEvent {
+            id: 1,
+            event_type: new.event_type,
+            title: new.title,
+            description: new.description,
+            start_at: new.start_at,
+            end_at: new.end_at,
+            all_day: new.all_day,
+            assignment_id: new.assignment_id,
+            assignment_code: None,
+            created_by,
+            assigned_to: new.assigned_to,
+            assigned_user_ids: new.assigned_user_ids,
+            assigned_to_all: new.assigned_to_all,
+            event_label_id: new.event_label_id,
+            event_label_name: None,
+            related_leave_request_id: new.related_leave_request_id,
+            task_id: new.task_id,
+            payload_json: new.payload_json,
+            created_at: new.start_at,
+            updated_at: new.start_at,
+        }
+    }
+
+    fn fields(result: Result<NewEvent, FieldErrors>) -> Vec<String> {
+        result
+            .err()
+            .map(|e| e.iter().map(|f| f.field.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn people_are_everyone_or_the_listed_plus_the_primary() {
+        assert_eq!(
+            normalise_people(true, Some(UserId(3)), vec![UserId(4)]),
+            (None, vec![])
+        );
+        assert_eq!(
+            normalise_people(
+                false,
+                Some(UserId(5)),
+                vec![UserId(4), UserId(2), UserId(4)]
+            ),
+            (Some(UserId(5)), vec![UserId(2), UserId(4), UserId(5)])
+        );
+        assert_eq!(
+            normalise_people(false, None, vec![UserId(9), UserId(7)]),
+            (Some(UserId(7)), vec![UserId(7), UserId(9)])
+        );
+        assert_eq!(normalise_people(false, None, vec![]), (None, vec![]));
+    }
+
+    #[test]
+    fn a_new_event_needs_its_type_title_and_start_and_ends_no_earlier() {
+        let event = meeting().merge(None).unwrap();
+        assert_eq!(event.end_at, event.start_at);
+        assert!(!event.all_day);
+        assert_eq!(
+            fields(EventForm::default().merge(None)),
+            ["event_type", "title", "start_at"]
+        );
+        let backwards = EventForm {
+            end_at: at(datetime!(2027-04-05 04:00 UTC)),
+            ..meeting()
+        };
+        assert_eq!(fields(backwards.merge(None)), ["end_at"]);
+        let too_long = EventForm {
+            end_at: at(datetime!(2028-04-06 04:30 UTC)),
+            ..meeting()
+        };
+        assert_eq!(fields(too_long.merge(None)), ["end_at"]);
+    }
+
+    #[test]
+    fn events_that_follow_something_else_cannot_be_made_by_hand() {
+        for kind in ["LEAVE", "TASK_DUE"] {
+            let form = EventForm {
+                event_type: Some(kind.into()),
+                ..meeting()
+            };
+            assert_eq!(fields(form.merge(None)), ["event_type"], "{kind}");
+        }
+        let visit = EventForm {
+            event_type: Some("SITE_VISIT".into()),
+            assignment_id: Some(Some(4)),
+            ..meeting()
+        };
+        assert_eq!(fields(visit.merge(None)), ["event_type"]);
+        // A site visit of one's own, not tied to an assignment's dates, is fine.
+        let own_visit = EventForm {
+            event_type: Some("SITE_VISIT".into()),
+            ..meeting()
+        };
+        assert!(own_visit.merge(None).is_ok());
+    }
+
+    #[test]
+    fn a_new_primary_replaces_the_old_one_unless_the_list_is_given() {
+        let created = EventForm {
+            assigned_to_user_id: Some(Some(3)),
+            assigned_user_ids: Some(vec![8]),
+            ..meeting()
+        }
+        .merge(None)
+        .unwrap();
+        assert_eq!(created.assigned_user_ids, vec![UserId(3), UserId(8)]);
+        let current = stored(created, UserId(1));
+        let moved = EventForm {
+            assigned_to_user_id: Some(Some(5)),
+            ..EventForm::default()
+        }
+        .merge(Some(&current))
+        .unwrap();
+        assert_eq!(moved.assigned_to, Some(UserId(5)));
+        assert_eq!(moved.assigned_user_ids, vec![UserId(5), UserId(8)]);
+        let cleared = EventForm {
+            assigned_to_user_id: Some(None),
+            ..EventForm::default()
+        }
+        .merge(Some(&current))
+        .unwrap();
+        assert_eq!(cleared.assigned_to, Some(UserId(8)));
+        assert_eq!(cleared.assigned_user_ids, vec![UserId(8)]);
+        // A patch of the title keeps the people as they are.
+        let renamed = EventForm {
+            title: Some("Renamed".into()),
+            ..EventForm::default()
+        }
+        .merge(Some(&current))
+        .unwrap();
+        assert_eq!(renamed.assigned_user_ids, vec![UserId(3), UserId(8)]);
+        assert_eq!(renamed.assigned_to, Some(UserId(3)));
+    }
+
+    #[test]
+    fn only_manual_events_are_edited_by_their_creator_or_a_view_all_role() {
+        let actor = |id: i64, role: Role| {
+            Actor::new(
+                UserId(id),
+                Roles::single(role),
+                &CapabilityOverrides::none(),
+            )
+        };
+        let manual = stored(meeting().merge(None).unwrap(), UserId(7));
+        assert!(CalendarService::may_edit(&actor(7, Role::Employee), &manual).is_ok());
+        assert!(CalendarService::may_edit(&actor(2, Role::OpsManager), &manual).is_ok());
+        assert!(matches!(
+            CalendarService::may_edit(&actor(6, Role::FieldValuer), &manual),
+            Err(DomainError::Forbidden(_))
+        ));
+        let owned = |mut e: CalendarEvent, f: fn(&mut CalendarEvent)| {
+            f(&mut e);
+            e
+        };
+        let cases = [
+            (
+                owned(manual.clone(), |e| {
+                    e.related_leave_request_id = Some(LeaveId(1))
+                }),
+                "owned_by_leave",
+            ),
+            (
+                owned(manual.clone(), |e| e.task_id = Some(4)),
+                "owned_by_task",
+            ),
+            (
+                owned(manual.clone(), |e| {
+                    e.event_type = CalendarEventType::ReportDue;
+                    e.assignment_id = Some(9);
+                }),
+                "owned_by_assignment",
+            ),
+        ];
+        for (event, want) in cases {
+            match CalendarService::may_edit(&actor(7, Role::Admin), &event) {
+                Err(DomainError::Conflict { code, .. }) => assert_eq!(code, want),
+                other => panic!("{want}: {other:?}"),
+            }
+        }
     }
 }

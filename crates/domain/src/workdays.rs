@@ -279,6 +279,8 @@ impl HolidayService {
         id: i64,
         draft: crate::master::HolidayDraft,
     ) -> DomainResult<HolidayRecord> {
+        // Permission before existence: a caller who may not write learns nothing.
+        actor.require(<crate::master::Holidays as crate::master::MasterKind>::MANAGE)?;
         let before = self.master.get(actor, id).await?;
         let updated = self.master.update(actor, id, draft).await?;
         if before.fields.date != updated.fields.date {
@@ -293,6 +295,7 @@ impl HolidayService {
     }
 
     pub async fn delete(&self, actor: &crate::access::Actor, id: i64) -> DomainResult<()> {
+        actor.require(<crate::master::Holidays as crate::master::MasterKind>::MANAGE)?;
         let before = self.master.get(actor, id).await?;
         self.master.delete(actor, id).await?;
         self.assignments

@@ -696,6 +696,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
         let rows = assignments::Entity::find()
             .select_only()
             .column(A::Id)
+            .column(A::RowVersion)
             .column(A::CreatedAt)
             .column(A::SiteVisitAt)
             .column(A::ReportDueAt)
@@ -706,6 +707,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
             .filter(A::DueAt.lt(self.db.stored_time(to)))
             .order_by_asc(A::Id)
             .into_tuple::<(
+                i64,
                 i64,
                 OffsetDateTime,
                 Option<OffsetDateTime>,
@@ -718,8 +720,9 @@ impl AssignmentRepository for SeaAssignmentRepository {
         Ok(rows
             .into_iter()
             .map(
-                |(id, created_at, site_visit_at, report_due_at, due_at)| DueBasis {
+                |(id, version, created_at, site_visit_at, report_due_at, due_at)| DueBasis {
                     id,
+                    version,
                     created_at,
                     site_visit_at,
                     report_due_at,
@@ -975,18 +978,20 @@ pub(crate) async fn delete_in(
 pub(crate) async fn set_due_at_in(
     txn: &DatabaseTransaction,
     id: i64,
+    version: i64,
     due_at: OffsetDateTime,
     at: OffsetDateTime,
-) -> DomainResult<()> {
+) -> DomainResult<bool> {
     use assignments::Column as A;
     let backend = txn.get_database_backend();
-    assignments::Entity::update_many()
+    let updated = assignments::Entity::update_many()
         .col_expr(A::DueAt, Expr::value(stored_time_on(backend, due_at)))
         .col_expr(A::RowVersion, Expr::col(A::RowVersion).add(1))
         .col_expr(A::UpdatedAt, Expr::value(stored_time_on(backend, at)))
         .filter(A::Id.eq(id))
+        .filter(A::RowVersion.eq(version))
         .exec(txn)
         .await
         .map_err(unexpected)?;
-    Ok(())
+    Ok(updated.rows_affected == 1)
 }

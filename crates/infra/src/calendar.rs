@@ -166,8 +166,10 @@ impl CalendarRepository for SeaCalendarRepository {
                 .add(C::AssignmentId.is_null())
                 .add(C::AssignmentId.not_in_subquery(deleted)),
         );
+        // Events that overlap the window: a leave that began before it and goes on into it
+        // belongs to it.
         if let Some(from) = query.start_from {
-            select = select.filter(C::StartAt.gte(self.db.stored_time(from)));
+            select = select.filter(C::EndAt.gte(self.db.stored_time(from)));
         }
         if let Some(to) = query.start_to {
             select = select.filter(C::StartAt.lte(self.db.stored_time(to)));
@@ -324,8 +326,8 @@ pub(crate) async fn delete_task_event_in(
     Ok(())
 }
 
-/// Feed secrets: 256 random bits (two v4 UUIDs, from the operating system's generator),
-/// shown once; the table keeps their SHA-256, one per user.
+/// Feed secrets: 256 random bits from the operating system's generator, in hex, shown
+/// once; the table keeps their SHA-256, one per user.
 pub struct SeaFeedTokens {
     db: Database,
 }
@@ -346,11 +348,11 @@ fn digest(secret: &str) -> String {
 #[async_trait]
 impl FeedTokens for SeaFeedTokens {
     async fn rotate(&self, user: UserId, at: OffsetDateTime) -> DomainResult<String> {
-        let secret = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            DomainError::unexpected(format!("no randomness for a feed secret: {e}"))
+        })?;
+        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let row = calendar_feed_tokens::ActiveModel {
             user_id: Set(user.0),
             token_hash: Set(digest(&secret)),

@@ -116,10 +116,11 @@ impl AssignmentStore for SeaTransaction {
     async fn set_due_at(
         &mut self,
         id: i64,
+        version: i64,
         due_at: OffsetDateTime,
         at: OffsetDateTime,
-    ) -> DomainResult<()> {
-        assignments::set_due_at_in(&self.txn, id, due_at, at).await
+    ) -> DomainResult<bool> {
+        assignments::set_due_at_in(&self.txn, id, version, due_at, at).await
     }
 
     async fn set_paid(&mut self, id: i64, paid: bool, at: OffsetDateTime) -> DomainResult<()> {

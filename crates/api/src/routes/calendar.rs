@@ -13,7 +13,7 @@ use zenops_domain::calendar::{CalendarEvent, CalendarEventType, EventForm, Event
 use zenops_domain::sla::FirmZone;
 use zenops_domain::user::UserId;
 
-use crate::dto::{IdPath, nullable, query_instant, timestamp};
+use crate::dto::{IdPath, lenient_nullable_id, nullable, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -90,7 +90,7 @@ impl From<&CalendarEvent> for EventRead {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EventsQuery {
-    /// RFC 3339: events starting at or after.
+    /// RFC 3339: events still going on at or after this (ending at or after it).
     pub start_from: Option<String>,
     /// RFC 3339: events starting at or before.
     pub start_to: Option<String>,
@@ -119,13 +119,13 @@ pub struct EventInput {
     /// RFC 3339.
     pub end_at: Option<String>,
     pub all_day: Option<bool>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient_nullable_id")]
     #[schema(value_type = Option<i64>)]
     pub event_label_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient_nullable_id")]
     #[schema(value_type = Option<i64>)]
     pub assignment_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "lenient_nullable_id")]
     #[schema(value_type = Option<i64>)]
     pub assigned_to_user_id: Option<Option<i64>>,
     pub assigned_to_all: Option<bool>,
@@ -164,7 +164,8 @@ pub struct FeedLink {
     pub url: String,
 }
 
-/// Events in a time range that the caller may see, by start time (at most 2000).
+/// Events that overlap a time range (end at or after `start_from`, start at or before
+/// `start_to`) and that the caller may see, by start time (at most 2000).
 #[utoipa::path(tag = "calendar", params(EventsQuery), responses((status = 200, body = Vec<EventRead>), WriteErrors), security(("bearer" = [])))]
 #[get("/api/calendar/events")]
 async fn events(
@@ -248,15 +249,22 @@ async fn delete_event(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The address clients reach this API at: the configured one, else the request's.
+/// The address clients reach this API at: the configured one, else the request's (the
+/// proxy's `Forwarded` headers only when `TRUST_FORWARDED_FOR` says they are trusted).
 fn base_url(state: &AppState, req: &HttpRequest) -> String {
-    match &state.public_base_url {
-        Some(url) => url.clone(),
-        None => {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
-        }
+    if let Some(url) = &state.public_base_url {
+        return url.clone();
     }
+    if state.trust_forwarded_for {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
 }
 
 /// A new secret link to the caller's calendar as an iCal feed (RFC 5545). Asking again

@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::leave::{LIST_CAP, LeaveDraft, LeaveId, LeaveRequest, LeaveStatus};
 use zenops_domain::page::Page;
 
-use crate::dto::{IdPath, listing, optional_body, timestamp};
+use crate::dto::{IdPath, lenient_number, listing, optional_body, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
 use crate::session::Authenticated;
 use crate::state::AppState;
@@ -86,7 +86,7 @@ impl From<&LeaveRequest> for LeaveRead {
 
 /// A leave request. FULL_DAY covers `start_date` to `end_date` (default: the start);
 /// HALF_DAY one day's `half_day_session` (FIRST_HALF by default); PERMISSION_HOURS some
-/// `hours` (more than 0, at most 9) of one day.
+/// `hours` (more than 0, at most 9) of one day. Fields of other kinds are ignored.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct LeaveInput {
     #[schema(example = "FULL_DAY")]
@@ -96,6 +96,9 @@ pub struct LeaveInput {
     #[schema(example = "2026-01-21")]
     pub end_date: Option<String>,
     pub half_day_session: Option<String>,
+    /// A number, or a numeric string; ignored unless PERMISSION_HOURS.
+    #[serde(default, deserialize_with = "lenient_number")]
+    #[schema(value_type = Option<f64>)]
     pub hours: Option<f64>,
     pub reason: Option<String>,
 }

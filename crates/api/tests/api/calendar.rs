@@ -266,12 +266,18 @@ async fn a_calendar_feed_carries_the_owners_events_only_and_dies_when_rotated() 
         app.login(HR).await,
         app.login(ADMIN).await,
     );
-    // The field valuer's approved leave, in a month from now.
-    let start = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
-    let (year, week, _) = start.to_iso_week_date();
-    let start = time::Date::from_iso_week_date(year, week, time::Weekday::Tuesday)
-        .unwrap()
-        .to_string();
+    // The field valuer's approved leave on a working day about a month from now (not a
+    // Sunday, not one of the demo firm's holidays).
+    let mut day = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    let holidays = [
+        (time::Month::January, 26),
+        (time::Month::August, 15),
+        (time::Month::October, 2),
+    ];
+    while day.weekday() == time::Weekday::Sunday || holidays.contains(&(day.month(), day.day())) {
+        day = day.next_day().unwrap();
+    }
+    let start = day.to_string();
     let leave = expect(
         app.post(
             "/api/leave/request",

@@ -249,6 +249,15 @@ async fn overlapping_requests_are_refused_and_two_halves_of_a_day_are_not() {
     let permission = request(&app, &field, &hours).await;
     assert_eq!(permission["hours"], 2.5);
     assert_eq!(permission["working_days"], 0.0);
+    // The request form sends every field whatever the kind, some as empty strings.
+    let form = json!({"leave_type": "FULL_DAY", "start_date": "2027-03-18", "end_date": "",
+                      "hours": "", "reason": "Form"});
+    let from_form = request(&app, &field, &form).await;
+    assert_eq!(from_form["end_date"], "2027-03-18");
+    assert!(from_form["hours"].is_null());
+    let form = json!({"leave_type": "PERMISSION_HOURS", "start_date": "2027-03-19",
+                      "end_date": "2027-03-19", "hours": "1.5"});
+    assert_eq!(request(&app, &field, &form).await["hours"], 1.5);
     // Sundays only: nothing to take leave from.
     expect(
         app.post(
@@ -279,18 +288,25 @@ async fn hr_does_not_decide_their_own_leave_and_a_rejection_takes_its_comment_fr
     )
     .await;
     // HR's inbox leaves out HR's own; the ADMIN's has it.
+    // (The field valuer's request is made first, so HR's inbox is not empty.)
+    let theirs = request(&app, &field, &full_days(WED, WED)).await;
+    let id = theirs["id"].as_i64().unwrap();
     let inbox = expect(app.get("/api/leave/inbox", &hr).await, 200).await;
-    assert!(inbox.as_array().unwrap().iter().all(|l| l["id"] != own_id));
+    let inbox: Vec<i64> = inbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(inbox, vec![id]);
     let inbox = expect(app.get("/api/leave/inbox", &admin).await, 200).await;
     assert!(inbox.as_array().unwrap().iter().any(|l| l["id"] == own_id));
     // Nobody else decides leave.
-    let theirs = request(&app, &field, &full_days(WED, WED)).await;
-    let id = theirs["id"].as_i64().unwrap();
     let ops = app.login(OPS).await;
     expect(
         app.post(&format!("/api/leave/{id}/approve"), &ops, &json!({}))
             .await,
-        404,
+        403,
     )
     .await;
     expect(app.get("/api/leave/inbox", &field).await, 403).await;
@@ -324,7 +340,8 @@ async fn hr_does_not_decide_their_own_leave_and_a_rejection_takes_its_comment_fr
     let all = expect(app.get("/api/leave?status_filter=PENDING", &hr).await, 200).await;
     assert_eq!(all.as_array().unwrap().len(), 1);
     let seen = expect(app.get("/api/leave", &field).await, 200).await;
-    assert!(seen.as_array().unwrap().iter().all(|l| l["id"] == id));
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    assert_eq!(seen[0]["id"], id);
     expect(app.get("/api/leave?status_filter=MAYBE", &hr).await, 422).await;
 }
 
@@ -560,4 +577,77 @@ async fn a_report_due_on_a_holiday_or_a_sunday_is_due_at_the_end_of_the_next_wor
             .iter()
             .any(|h| h["date"] == "2027-03-17")
     );
+}
+
+#[tokio::test]
+async fn overlapping_requests_sent_at_once_make_one_request_and_one_decision_wins() {
+    let app = spawn_app().await;
+    let (field, hr, admin) = (
+        app.login(FIELD).await,
+        app.login(HR).await,
+        app.login(ADMIN).await,
+    );
+    // Ten requests for days that all share Wednesday, at the same moment.
+    let sends = (0..10).map(|i| {
+        let (app, field) = (&app, field.clone());
+        let start = if i % 2 == 0 { MON } else { WED };
+        let body = full_days(start, if i % 2 == 0 { WED } else { "2027-03-12" });
+        async move {
+            app.post("/api/leave/request", &field, &body)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut statuses = futures_util::future::join_all(sends).await;
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let mine = expect(app.get("/api/leave/my", &field).await, 200).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+
+    // HR and the ADMIN approve and HR cancels at once: one decision, at most one event.
+    let id = mine[0]["id"].as_i64().unwrap();
+    let decide = |token: String, action: &'static str| {
+        let app = &app;
+        async move {
+            app.post(&format!("/api/leave/{id}/{action}"), &token, &json!({}))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    let statuses = futures_util::future::join_all([
+        decide(hr.clone(), "approve"),
+        decide(admin.clone(), "approve"),
+        decide(hr.clone(), "reject"),
+        decide(admin.clone(), "approve"),
+    ])
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    let after = expect(app.get(&format!("/api/leave/{id}"), &admin).await, 200).await;
+    let events = leave_events(&app, &admin).await;
+    match after["status"].as_str().unwrap() {
+        "APPROVED" => {
+            assert_eq!(events.len(), 1);
+            assert_eq!(events[0]["id"], after["calendar_event_id"]);
+        }
+        "REJECTED" => assert!(events.is_empty()),
+        other => panic!("{other}"),
+    }
 }

@@ -620,20 +620,29 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             404,
         ),
     ]);
+    // Deciding is for HR and ADMIN before anything is looked up; withdrawing one's own
+    // request is for anyone.
     for (template, path) in [
         ("/api/leave/{id}/approve", "/api/leave/999999/approve"),
         ("/api/leave/{id}/reject", "/api/leave/999999/reject"),
-        ("/api/leave/{id}/cancel", "/api/leave/999999/cancel"),
     ] {
         cases.push(case(
             Method::POST,
             template,
             path,
             None,
-            Needs::SignedIn,
+            Needs::LeaveManager,
             404,
         ));
     }
+    cases.push(case(
+        Method::POST,
+        "/api/leave/{id}/cancel",
+        "/api/leave/999999/cancel",
+        None,
+        Needs::SignedIn,
+        404,
+    ));
     cases.extend([
         case(
             Method::POST,

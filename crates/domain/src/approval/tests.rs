@@ -470,9 +470,10 @@ impl AssignmentStore for FakeTx {
     async fn set_due_at(
         &mut self,
         _id: i64,
+        _version: i64,
         _due_at: OffsetDateTime,
         _at: OffsetDateTime,
-    ) -> DomainResult<()> {
+    ) -> DomainResult<bool> {
         unused()
     }
 

@@ -273,6 +273,7 @@ pub struct WorkloadRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueBasis {
     pub id: i64,
+    pub version: i64,
     pub created_at: OffsetDateTime,
     pub site_visit_at: Option<OffsetDateTime>,
     pub report_due_at: Option<OffsetDateTime>,
@@ -362,14 +363,17 @@ pub trait AssignmentStore: Send {
     /// Sets whether it is paid, following its invoice (bumps its version, so an edit
     /// read before is refused as stale rather than writing the old flag back).
     async fn set_paid(&mut self, id: i64, paid: bool, at: OffsetDateTime) -> DomainResult<()>;
-    /// Moves its due time (after the firm's working days changed); bumps its version like
-    /// any write, so an edit planned with the old calendar is refused as stale.
+    /// Moves its due time (after the firm's working days changed) if it is still at
+    /// `version`, and bumps the version like any write, so an edit planned with the old
+    /// calendar is refused as stale. Returns whether it was written (an edit in between
+    /// has already worked the due time out from the new dates).
     async fn set_due_at(
         &mut self,
         id: i64,
+        version: i64,
         due_at: OffsetDateTime,
         at: OffsetDateTime,
-    ) -> DomainResult<()>;
+    ) -> DomainResult<bool>;
     /// Soft-deletes it (if still at `version`) and removes its calendar events.
     async fn delete(
         &mut self,

@@ -282,13 +282,13 @@ impl AssignmentService {
             return Ok(0);
         }
         let calendar = self.days.calendar(since, until).await?;
-        let moved: Vec<(i64, OffsetDateTime)> = rows
+        let moved: Vec<(&DueBasis, OffsetDateTime)> = rows
             .iter()
             .filter_map(|r| {
                 let base =
                     sla::due_time(&self.zone, r.created_at, r.site_visit_at, r.report_due_at);
                 let due = sla::due_on_working_day(&self.zone, &calendar, base);
-                (due != r.due_at).then_some((r.id, due))
+                (due != r.due_at).then_some((r, due))
             })
             .collect();
         if moved.is_empty() {
@@ -296,11 +296,19 @@ impl AssignmentService {
         }
         let now = self.clock.now();
         let mut tx = self.work.begin().await?;
-        for (id, due) in &moved {
-            tx.assignments().set_due_at(*id, *due, now).await?;
+        let mut written = 0;
+        for (row, due) in &moved {
+            // Work edited since it was read kept its own, newer due time.
+            if tx
+                .assignments()
+                .set_due_at(row.id, row.version, *due, now)
+                .await?
+            {
+                written += 1;
+            }
         }
         tx.commit().await?;
-        Ok(moved.len())
+        Ok(written)
     }
 
     /// Active people who could take work on `day`, best first: nobody on leave that day,

@@ -247,12 +247,8 @@ fn span_of(
             e.add("end_date", "must equal start_date for this leave type");
         }
     };
-    if kind != LeaveType::HalfDay && session.is_some() {
-        e.add("half_day_session", "applies to HALF_DAY leave only");
-    }
-    if kind != LeaveType::PermissionHours && hours.is_some_and(|h| h != 0.0) {
-        e.add("hours", "applies to PERMISSION_HOURS leave only");
-    }
+    // A session on a full day or hours on a half day mean nothing and are ignored: the
+    // request form sends every field whatever the kind.
     match kind {
         LeaveType::FullDay => {
             let end = end.unwrap_or(start);
@@ -547,7 +543,8 @@ impl LeaveRequest {
         NewEvent {
             event_type: CalendarEventType::Leave,
             title,
-            description: self.reason.clone(),
+            // The reason is the requester's and the deciders' business, not the calendar's.
+            description: None,
             start_at,
             end_at,
             all_day,

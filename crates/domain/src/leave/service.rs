@@ -201,6 +201,12 @@ impl LeaveService {
         verdict: Verdict,
         comment: Option<String>,
     ) -> DomainResult<LeaveRequest> {
+        // Who may decide comes first: others learn nothing, not even whether it exists.
+        if !manages_leave(actor) {
+            return Err(DomainError::Forbidden(
+                "Not authorised to manage leave".into(),
+            ));
+        }
         let comment = text::parse_optional(comment.as_deref(), limits::NOTE)
             .map_err(|m| DomainError::invalid("comment", m))?;
         let current = self.get(actor, id).await?;

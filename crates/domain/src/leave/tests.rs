@@ -194,11 +194,21 @@ fn a_bad_draft_names_each_bad_field() {
         fields(draft("HALF_DAY", "2026-01-20", Some("2026-01-21")).parse()),
         ["end_date"]
     );
-    let session_on_full = LeaveDraft {
+    // Fields of other kinds are ignored (the form sends them all), but must be valid.
+    let extras_on_full = LeaveDraft {
         half_day_session: Some("FIRST_HALF".into()),
+        hours: Some(8.0),
         ..draft("FULL_DAY", "2026-01-20", None)
     };
-    assert_eq!(fields(session_on_full.parse()), ["half_day_session"]);
+    assert_eq!(
+        extras_on_full.parse().unwrap().span,
+        days(date!(2026 - 01 - 20), date!(2026 - 01 - 20))
+    );
+    let bad_session = LeaveDraft {
+        half_day_session: Some("EVENING".into()),
+        ..draft("HALF_DAY", "2026-01-20", None)
+    };
+    assert_eq!(fields(bad_session.parse()), ["half_day_session"]);
     assert_eq!(
         fields(draft("FULL_DAY", "2026-01-01", Some("2027-06-01")).parse()),
         ["end_date"]
@@ -659,10 +669,13 @@ fn nobody_decides_their_own_leave_and_only_hr_or_admin_decide() {
     );
     let theirs = block_on(leave.request(&valuer(), draft("FULL_DAY", "2026-01-21", None))).unwrap();
     let ops = actor(UserId(9), Role::OpsManager);
-    // Someone who cannot see it is told it does not exist.
     assert_eq!(
         code(block_on(leave.approve(&ops, theirs.id(), None)).unwrap_err()),
-        "not_found"
+        "forbidden"
+    );
+    assert_eq!(
+        code(block_on(leave.reject(&ops, LeaveId(999), None)).unwrap_err()),
+        "forbidden"
     );
     // A second role of HR is enough.
     let hr_too = Actor::new(
