@@ -15,6 +15,14 @@ use crate::edge::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
         description = "The work operating system of Pinnacle Consultants: assignments, people, master data and more.\n\nSign in with **Authorize** (OAuth2 password: your email as username) or call `POST /api/auth/login` and paste the `access_token` into the bearer field. Demo users: `admin@zenops.local` … `employee@zenops.local`, password `password`.\n\nErrors are `{\"detail\": string, \"code\": string}`; validation errors add `errors: [{field, message}]`.",
     ),
     modifiers(&Security),
+    // Bodies that only error responses name, which the route collection does not reach.
+    components(schemas(
+        crate::error::AssignConflict,
+        crate::error::OnLeaveBody,
+        crate::error::OnLeaveDetail,
+        crate::error::ErrorBody,
+        crate::error::FieldErrorBody,
+    )),
     tags(
         (name = "auth", description = "Signing in and out, the current user, capabilities"),
         (name = "users", description = "People and their roles"),

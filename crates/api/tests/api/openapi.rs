@@ -72,6 +72,32 @@ async fn the_document_lists_every_route_and_no_other() {
     let unique: BTreeSet<_> = ids.iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(ids.len(), unique.len(), "operation ids are unique");
 
+    // Every reference resolves: a client (or the fuzzer) cannot check a body against a
+    // schema the document does not hold.
+    fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(target)) = map.get("$ref") {
+                    found.push(target);
+                }
+                map.values().for_each(|v| references(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    references(&doc, &mut found);
+    assert!(found.len() > 50, "only {} references", found.len());
+    let dangling: BTreeSet<&str> = found
+        .into_iter()
+        .filter(|target| {
+            let name = target.trim_start_matches("#/components/schemas/");
+            doc["components"]["schemas"][name].is_null()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(
         schemes["password"]["flows"]["password"]["tokenUrl"],
