@@ -85,45 +85,48 @@ fn to_event(
     })
 }
 
+/// `name` by `id` for the given ids of one table, in one query.
+async fn names_by_id<E: EntityTrait>(
+    db: &Database,
+    mut ids: Vec<i64>,
+    id: E::Column,
+    name: E::Column,
+) -> DomainResult<HashMap<i64, String>> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .column(name)
+        .filter(id.is_in(ids))
+        .into_tuple::<(i64, String)>()
+        .all(&db.conn)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .collect())
+}
+
 impl SeaCalendarRepository {
     /// Adds assignment codes and label names to a page of rows: two queries, not one per row.
     async fn hydrate(&self, rows: Vec<calendar_events::Model>) -> DomainResult<Vec<CalendarEvent>> {
-        let mut assignment_ids: Vec<i64> = rows.iter().filter_map(|r| r.assignment_id).collect();
-        assignment_ids.sort_unstable();
-        assignment_ids.dedup();
-        let mut label_ids: Vec<i64> = rows.iter().filter_map(|r| r.event_label_id).collect();
-        label_ids.sort_unstable();
-        label_ids.dedup();
-        let codes: HashMap<i64, String> = if assignment_ids.is_empty() {
-            HashMap::new()
-        } else {
-            assignments::Entity::find()
-                .select_only()
-                .column(assignments::Column::Id)
-                .column(assignments::Column::AssignmentCode)
-                .filter(assignments::Column::Id.is_in(assignment_ids))
-                .into_tuple::<(i64, String)>()
-                .all(&self.db.conn)
-                .await
-                .map_err(unexpected)?
-                .into_iter()
-                .collect()
-        };
-        let labels: HashMap<i64, String> = if label_ids.is_empty() {
-            HashMap::new()
-        } else {
-            calendar_labels::Entity::find()
-                .select_only()
-                .column(calendar_labels::Column::Id)
-                .column(calendar_labels::Column::Name)
-                .filter(calendar_labels::Column::Id.is_in(label_ids))
-                .into_tuple::<(i64, String)>()
-                .all(&self.db.conn)
-                .await
-                .map_err(unexpected)?
-                .into_iter()
-                .collect()
-        };
+        let codes = names_by_id::<assignments::Entity>(
+            &self.db,
+            rows.iter().filter_map(|r| r.assignment_id).collect(),
+            assignments::Column::Id,
+            assignments::Column::AssignmentCode,
+        )
+        .await?;
+        let labels = names_by_id::<calendar_labels::Entity>(
+            &self.db,
+            rows.iter().filter_map(|r| r.event_label_id).collect(),
+            calendar_labels::Column::Id,
+            calendar_labels::Column::Name,
+        )
+        .await?;
         rows.into_iter()
             .map(|row| to_event(row, &codes, &labels))
             .collect()
