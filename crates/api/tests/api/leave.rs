@@ -651,3 +651,53 @@ async fn overlapping_requests_sent_at_once_make_one_request_and_one_decision_win
         other => panic!("{other}"),
     }
 }
+
+#[tokio::test]
+async fn an_approved_reassignment_asks_about_leave_on_the_day_of_the_work() {
+    let app = spawn_app().await;
+    let (assistant, ops) = (app.login(ASSISTANT).await, app.login(OPS).await);
+    field_away_mon_to_wed(&app).await;
+    let field_id = app.user_id(&ops, FIELD).await;
+    let mut body = bank_case("Reassign by approval");
+    body["site_visit_date"] = json!("2027-03-09T05:00:00Z");
+    body["report_due_date"] = json!("2027-03-12T05:00:00Z");
+    let id = create(&app, &assistant, &body).await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/assignments/{id}");
+    // The assistant may not reassign: the change becomes a request.
+    let asked = expect(
+        app.patch(&path, &assistant, &json!({"assigned_to_user_id": field_id}))
+            .await,
+        202,
+    )
+    .await;
+    let approval = asked["approvals_requested"][0]["id"].as_i64().unwrap();
+    let approve = format!("/api/approvals/{approval}/approve");
+    let refused = expect(app.post(&approve, &ops, &json!({})).await, 409).await;
+    assert_eq!(refused["code"], "assignee_on_leave");
+    assert_eq!(refused["detail"]["day"], "2027-03-09");
+    // Nothing happened: the request waits, the assignment is unchanged.
+    let pending = expect(
+        app.get(&format!("/api/approvals/{approval}"), &ops).await,
+        200,
+    )
+    .await;
+    assert_eq!(pending["status"], "PENDING");
+    let unchanged = expect(app.get(&path, &ops).await, 200).await;
+    assert!(unchanged["assigned_to_user_id"].is_null());
+    // Moved to Thursday, the same request goes through.
+    expect(
+        app.patch(
+            &path,
+            &assistant,
+            &json!({"site_visit_date": "2027-03-11T05:00:00Z"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(app.post(&approve, &ops, &json!({})).await, 200).await;
+    let moved = expect(app.get(&path, &ops).await, 200).await;
+    assert_eq!(moved["assigned_to_user_id"], field_id);
+}
