@@ -15,6 +15,7 @@ use zenops_domain::user::UserId;
 
 use crate::dto::{IdPath, lenient_nullable_id, nullable, query_instant, timestamp};
 use crate::error::{ApiError, ApiResult, AuthErrors, WriteErrors};
+use crate::routes::assignments::DateOrTime;
 use crate::session::Authenticated;
 use crate::state::AppState;
 
@@ -114,10 +115,11 @@ pub struct EventInput {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    /// RFC 3339.
-    pub start_at: Option<String>,
-    /// RFC 3339.
-    pub end_at: Option<String>,
+    /// RFC 3339, or a firm-local time without an offset (`2027-04-05T10:00`, as a
+    /// `datetime-local` input sends it).
+    pub start_at: Option<DateOrTime>,
+    /// Like `start_at`; defaults to it.
+    pub end_at: Option<DateOrTime>,
     pub all_day: Option<bool>,
     #[serde(default, deserialize_with = "lenient_nullable_id")]
     #[schema(value_type = Option<i64>)]
@@ -136,13 +138,16 @@ pub struct EventInput {
 }
 
 impl EventInput {
-    fn into_form(self) -> ApiResult<EventForm> {
+    fn into_form(self, zone: &FirmZone) -> ApiResult<EventForm> {
+        let at = |value: Option<DateOrTime>, field: &str| {
+            value.map(|v| v.resolve(zone, field)).transpose()
+        };
         Ok(EventForm {
             event_type: self.event_type,
             title: self.title,
             description: self.description,
-            start_at: query_instant(&self.start_at, "start_at")?,
-            end_at: query_instant(&self.end_at, "end_at")?,
+            start_at: at(self.start_at, "start_at")?,
+            end_at: at(self.end_at, "end_at")?,
             all_day: self.all_day,
             event_label_id: self.event_label_id,
             assignment_id: self.assignment_id,
@@ -204,7 +209,7 @@ async fn create_event(
     caller: Authenticated,
     body: web::Json<EventInput>,
 ) -> ApiResult<HttpResponse> {
-    let form = body.into_inner().into_form()?;
+    let form = body.into_inner().into_form(state.assignments.zone())?;
     let event = state.calendar.create(&caller.actor, form).await?;
     Ok(HttpResponse::Created().json(EventRead::from(&event)))
 }
@@ -231,7 +236,7 @@ async fn update_event(
     path: web::Path<IdPath>,
     body: web::Json<EventInput>,
 ) -> ApiResult<web::Json<EventRead>> {
-    let form = body.into_inner().into_form()?;
+    let form = body.into_inner().into_form(state.assignments.zone())?;
     let event = state.calendar.update(&caller.actor, path.id, form).await?;
     Ok(web::Json(EventRead::from(&event)))
 }

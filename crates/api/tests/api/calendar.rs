@@ -164,6 +164,17 @@ async fn people_edit_their_own_events_and_see_only_what_concerns_them() {
     )
     .await;
     assert_eq!(refused["errors"][0]["field"], "assigned_user_ids");
+    // A `datetime-local` value is the firm's local time.
+    let mut local = meeting("Local");
+    local["start_at"] = json!("2027-04-06T10:00");
+    local["end_at"] = json!("2027-04-06T11:30");
+    let local = expect(
+        app.post("/api/calendar/events", &employee, &local).await,
+        201,
+    )
+    .await;
+    assert_eq!(local["start_at"], "2027-04-06T04:30:00Z");
+    assert_eq!(local["end_at"], "2027-04-06T06:00:00Z");
     let mut leave = meeting("Fake leave");
     leave["event_type"] = json!("LEAVE");
     expect(
