@@ -13,6 +13,7 @@ mod m20261201_000005_user_session_generation;
 mod m20261203_000006_approvals;
 mod m20261203_000007_invoices;
 mod m20261204_000008_leave;
+mod m20261204_000009_documents;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000006_approvals::Migration),
             Box::new(m20261203_000007_invoices::Migration),
             Box::new(m20261204_000008_leave::Migration),
+            Box::new(m20261204_000009_documents::Migration),
         ]
     }
 }

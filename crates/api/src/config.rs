@@ -92,6 +92,17 @@ pub struct Settings {
     #[arg(long, env = "PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,
 
+    /// Where document content is kept: unset for `DATA_DIR/uploads` on this machine, a
+    /// directory (`file:///srv/zenops/uploads` or a plain path), or an S3-compatible bucket
+    /// (`s3://bucket/prefix`, with `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_REGION` and, for MinIO or R2, `AWS_ENDPOINT_URL`).
+    #[arg(long, env = "STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Largest document upload, in megabytes (MiB); larger ones get 413 and nothing is kept.
+    #[arg(long, env = "MAX_UPLOAD_MB", default_value_t = 25)]
+    pub max_upload_mb: u64,
+
     /// The prefix of assignment codes (`VAL` gives `VAL/2026/0001`).
     #[arg(long, env = "ASSIGNMENT_CODE_PREFIX", default_value = "VAL")]
     pub assignment_code_prefix: String,
@@ -162,6 +173,10 @@ pub enum ConfigError {
     WeeklyOffs(String),
     #[error("PUBLIC_BASE_URL must start with http:// or https://")]
     PublicBaseUrl,
+    #[error("STORAGE_URL: {0}")]
+    Storage(String),
+    #[error("MAX_UPLOAD_MB must be between 1 and 10240")]
+    UploadLimit,
     #[error("ASSIGNMENT_CODE_PREFIX: {0}")]
     CodePrefix(String),
     #[error("CLIENT_BODY_TIMEOUT_SECS must be positive")]
@@ -190,6 +205,8 @@ impl Settings {
             firm_timezone: "Asia/Kolkata".into(),
             weekly_off_days: "SUN".into(),
             public_base_url: None,
+            storage_url: None,
+            max_upload_mb: 25,
             assignment_code_prefix: "VAL".into(),
             invoice_number_prefix: "INV".into(),
             client_body_timeout_secs: 30,
@@ -278,6 +295,30 @@ impl Settings {
         }
     }
 
+    /// The document store this configuration names.
+    pub fn storage(
+        &self,
+    ) -> Result<std::sync::Arc<dyn zenops_domain::document::ObjectStorage>, ConfigError> {
+        use zenops_infra::documents::StoreStorage;
+        let storage = match self.storage_url.as_deref().map(str::trim) {
+            None | Some("") => StoreStorage::local(&self.data_dir.join("uploads")),
+            Some(url) if url.starts_with("s3://") => StoreStorage::s3(url),
+            Some(url) => StoreStorage::local(std::path::Path::new(
+                url.strip_prefix("file://").unwrap_or(url),
+            )),
+        }
+        .map_err(ConfigError::Storage)?;
+        Ok(std::sync::Arc::new(storage))
+    }
+
+    /// The upload limit in bytes.
+    pub fn max_upload_bytes(&self) -> Result<u64, ConfigError> {
+        match self.max_upload_mb {
+            1..=10_240 => Ok(self.max_upload_mb * 1024 * 1024),
+            _ => Err(ConfigError::UploadLimit),
+        }
+    }
+
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.access_token_ttl_minutes <= 0 || self.session_max_hours <= 0 {
             return Err(ConfigError::Lifetimes);
@@ -288,6 +329,7 @@ impl Settings {
         self.firm_zone()?;
         self.weekly_offs()?;
         self.public_base_url()?;
+        self.max_upload_bytes()?;
         zenops_domain::assignment::AssignmentCode::new(&self.assignment_code_prefix, 2026, 1)
             .map_err(ConfigError::CodePrefix)?;
         zenops_domain::assignment::AssignmentCode::new(&self.invoice_number_prefix, 2026, 1)

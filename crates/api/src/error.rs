@@ -111,6 +111,16 @@ impl ApiError {
                     (*detail).to_owned(),
                 ),
                 D::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", detail.clone()),
+                D::TooLarge { .. } => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    err.to_string(),
+                ),
+                D::Unsupported(detail) => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    detail.clone(),
+                ),
                 D::OnLeave(_) => (StatusCode::CONFLICT, "assignee_on_leave", err.to_string()),
                 D::Throttled { .. } => (
                     StatusCode::TOO_MANY_REQUESTS,

@@ -29,6 +29,7 @@ use crate::edge::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
         (name = "master data", description = "Banks, branches, clients, property types, company accounts, calendar labels, holidays"),
         (name = "assignments", description = "Valuation jobs: lists, detail, lifecycle, summary, workload"),
         (name = "work", description = "Tasks and messages on assignments"),
+        (name = "documents", description = "Documents on assignments: upload, versions, review, download"),
         (name = "approvals", description = "Requests for changes their requester may not make directly, and their decisions"),
         (name = "invoices", description = "Invoices, payments, credits and the company profile they are billed under"),
         (name = "activity", description = "The audit trail"),

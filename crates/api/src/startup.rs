@@ -86,6 +86,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.check()?;
+        zenops_infra::documents::install_tls_provider();
         let db = prepare_database(&settings).await?;
         let clock: SharedClock = Arc::new(SystemClock);
         let tokens = TokenCodec::new(
@@ -102,6 +103,8 @@ impl Application {
             firm_zone: settings.firm_zone()?,
             weekly_offs: settings.weekly_offs()?,
             public_base_url: settings.public_base_url()?,
+            storage: settings.storage()?,
+            max_upload_bytes: settings.max_upload_bytes()?,
             code_prefix: settings.assignment_code_prefix.trim().to_owned(),
             invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),
         };
@@ -148,6 +151,7 @@ impl Application {
                 .configure(routes::approvals::configure)
                 .configure(routes::invoices::configure)
                 .configure(routes::leave::configure)
+                .configure(routes::documents::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);

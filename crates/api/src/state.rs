@@ -7,6 +7,7 @@ use zenops_domain::approval::{ApprovalService, InvoiceLedger};
 use zenops_domain::assignment::{AssignmentService, AssignmentSettings};
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
+use zenops_domain::document::{DocumentService, ObjectStorage};
 use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
 use zenops_domain::leave::{LeaveCalendar, LeaveService, RecordedLeave};
 use zenops_domain::master::{
@@ -41,6 +42,9 @@ pub struct Options {
     pub weekly_offs: WeeklyOffs,
     /// Where the firm reaches the API, for links it hands out; `None`: the request's Host.
     pub public_base_url: Option<String>,
+    /// Where document content is kept.
+    pub storage: Arc<dyn ObjectStorage>,
+    pub max_upload_bytes: u64,
     pub code_prefix: String,
     pub invoice_prefix: String,
 }
@@ -60,6 +64,7 @@ pub struct AppState {
     pub invoice_pdf: Arc<dyn InvoiceRenderer>,
     pub calendar: CalendarService,
     pub leave: LeaveService,
+    pub documents: DocumentService,
     pub public_base_url: Option<String>,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
@@ -144,6 +149,14 @@ impl AppState {
                 days,
                 a.clock.clone(),
                 options.firm_zone,
+            ),
+            documents: DocumentService::new(
+                a.documents.clone(),
+                options.storage,
+                a.work.clone(),
+                assignments.clone(),
+                a.clock.clone(),
+                options.max_upload_bytes,
             ),
             public_base_url: options.public_base_url,
             assignments,

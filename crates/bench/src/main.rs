@@ -171,6 +171,8 @@ struct ReadScenario {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // reqwest's TLS (unused on loopback, but built with every client) runs on ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     tokio::select! {
         result = run(cli) => match result {

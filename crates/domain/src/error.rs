@@ -97,6 +97,12 @@ pub enum DomainError {
     /// Someone being given work is on approved leave; the caller may confirm and override.
     #[error("Assignee is on approved leave")]
     OnLeave(crate::leave::LeaveConflict),
+    /// An upload is larger than the limit; nothing was kept.
+    #[error("The file is larger than the limit of {limit_bytes} bytes")]
+    TooLarge { limit_bytes: u64 },
+    /// An upload's content is of a type that is not accepted; nothing was kept.
+    #[error("{0}")]
+    Unsupported(String),
     /// The actor is known but lacks the permission.
     #[error("{0}")]
     Forbidden(String),

@@ -8,6 +8,7 @@ pub mod assignment;
 pub mod auth;
 pub mod calendar;
 pub mod clock;
+pub mod document;
 pub mod error;
 pub mod instant;
 pub mod invoice;

@@ -18,6 +18,7 @@ use crate::activity::{ActivityDraft, PayloadValue};
 use crate::approval::{ApprovalId, ApprovalStore};
 use crate::assignment::AssignmentStore;
 use crate::calendar::CalendarStore;
+use crate::document::DocumentStore;
 use crate::error::DomainResult;
 use crate::invoice::InvoiceStore;
 use crate::leave::LeaveStore;
@@ -42,6 +43,7 @@ pub trait Transaction: Send {
     fn invoices(&mut self) -> &mut dyn InvoiceStore;
     fn leave(&mut self) -> &mut dyn LeaveStore;
     fn calendar(&mut self) -> &mut dyn CalendarStore;
+    fn documents(&mut self) -> &mut dyn DocumentStore;
     /// Appends entries to the activity trail, stamped `at`.
     async fn record(&mut self, entries: &[ActivityDraft], at: OffsetDateTime) -> DomainResult<()>;
     /// Makes every write of the transaction durable and visible at once.

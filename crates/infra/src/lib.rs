@@ -7,6 +7,7 @@ mod approvals;
 mod assignments;
 mod calendar;
 pub mod db;
+pub mod documents;
 mod entity;
 mod error;
 mod invoices;
@@ -31,6 +32,7 @@ use zenops_domain::assignment::AssignmentRepository;
 use zenops_domain::auth::{LoginThrottleStore, SessionRevocations};
 use zenops_domain::calendar::{CalendarRepository, FeedTokens};
 use zenops_domain::clock::Clock;
+use zenops_domain::document::DocumentRepository;
 use zenops_domain::invoice::{CompanyProfileRepository, InvoiceRepository};
 use zenops_domain::leave::LeaveRepository;
 use zenops_domain::master::{
@@ -79,6 +81,7 @@ pub struct Adapters {
     pub holiday_calendar: Arc<dyn HolidayCalendar>,
     pub leave: Arc<dyn LeaveRepository>,
     pub feeds: Arc<dyn FeedTokens>,
+    pub documents: Arc<dyn DocumentRepository>,
     pub assignments: Arc<dyn AssignmentRepository>,
     pub activities: Arc<dyn ActivityRepository>,
     pub calendar: Arc<dyn CalendarRepository>,
@@ -128,6 +131,7 @@ impl Adapters {
             holiday_calendar: Arc::new(leave::SeaHolidays::new(db.clone())),
             leave: Arc::new(leave::SeaLeaveRepository::new(db.clone())),
             feeds: Arc::new(calendar::SeaFeedTokens::new(db.clone())),
+            documents: Arc::new(documents::SeaDocumentRepository::new(db.clone())),
             assignments: Arc::new(assignments::SeaAssignmentRepository::new(db.clone())),
             activities: Arc::new(activities::SeaActivityRepository::new(
                 db.clone(),

@@ -10,6 +10,7 @@ use zenops_domain::activity::ActivityDraft;
 use zenops_domain::approval::{Approval, ApprovalRequest, ApprovalStore, Decision};
 use zenops_domain::assignment::{Assignment, AssignmentStore, AssignmentWrite, CodeSeries};
 use zenops_domain::calendar::{CalendarStore, NewEvent};
+use zenops_domain::document::{Document, DocumentId, DocumentStore, NewDocument, Review};
 use zenops_domain::invoice::{
     Adjustment, Claim, Invoice, InvoiceId, InvoiceStore, NewAdjustment, NewPayment, Payment,
 };
@@ -21,7 +22,8 @@ use zenops_domain::work::{Transaction, UnitOfWork};
 
 use crate::error::unexpected;
 use crate::{
-    Database, activities, approvals, assignments, calendar, invoices, leave, messages, tasks, users,
+    Database, activities, approvals, assignments, calendar, documents, invoices, leave, messages,
+    tasks, users,
 };
 
 pub struct SeaUnitOfWork {
@@ -77,6 +79,10 @@ impl Transaction for SeaTransaction {
     }
 
     fn calendar(&mut self) -> &mut dyn CalendarStore {
+        self
+    }
+
+    fn documents(&mut self) -> &mut dyn DocumentStore {
         self
     }
 
@@ -373,5 +379,43 @@ impl CalendarStore for SeaTransaction {
 
     async fn delete_for_leave(&mut self, leave: LeaveId) -> DomainResult<()> {
         calendar::delete_for_leave_in(&self.txn, leave).await
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SeaTransaction {
+    async fn next_version(
+        &mut self,
+        assignment_id: i64,
+        category: Option<&str>,
+        _at: OffsetDateTime,
+    ) -> DomainResult<u32> {
+        documents::next_version_in(&self.txn, assignment_id, category).await
+    }
+
+    async fn insert(
+        &mut self,
+        new: &NewDocument,
+        version: u32,
+        at: OffsetDateTime,
+    ) -> DomainResult<Document> {
+        documents::insert_in(&self.txn, new, version, at).await
+    }
+
+    async fn set_final(
+        &mut self,
+        document: &Document,
+        is_final: bool,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        documents::set_final_in(&self.txn, document, is_final, at).await
+    }
+
+    async fn review(&mut self, id: DocumentId, review: &Review) -> DomainResult<()> {
+        documents::review_in(&self.txn, id, review).await
+    }
+
+    async fn delete(&mut self, id: DocumentId, by: UserId, at: OffsetDateTime) -> DomainResult<()> {
+        documents::delete_in(&self.txn, id, by, at).await
     }
 }

@@ -674,14 +674,12 @@ pub struct DashboardRead {
     pub payments_pending: u64,
 }
 
-/// Everything the assignment page shows, in one call. `documents` stays empty until the
-/// documents module exists.
+/// Everything the assignment page shows, in one call.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DetailRead {
     pub assignment: AssignmentRead,
     pub due: DueRead,
-    #[schema(value_type = Vec<Object>)]
-    pub documents: Vec<serde_json::Value>,
+    pub documents: Vec<crate::routes::documents::DocumentRead>,
     pub tasks: Vec<TaskRead>,
     pub messages: Vec<MessageRead>,
     pub approvals: Vec<ApprovalRead>,
@@ -975,7 +973,7 @@ async fn detail(
         oldest_first,
         ..ActivityFilter::default()
     };
-    let (tasks, messages, timeline, approvals, invoices) = tokio::join!(
+    let (tasks, messages, timeline, approvals, invoices, documents) = tokio::join!(
         state.tasks.list(actor, path.id),
         state.messages.list(actor, path.id),
         state
@@ -983,6 +981,7 @@ async fn detail(
             .list(actor, &filter, Page::first(ACTIVITY_LIST_CAP)),
         state.approvals.of_assignment(actor, path.id),
         state.invoices.of_assignment(actor, path.id),
+        state.documents.list(actor, path.id),
     );
     let money = zenops_domain::assignment::sees_money(actor);
     let invoices = invoices?
@@ -999,7 +998,10 @@ async fn detail(
     Ok(web::Json(DetailRead {
         assignment,
         due: DueRead::from(&view.due),
-        documents: Vec::new(),
+        documents: documents?
+            .iter()
+            .map(crate::routes::documents::DocumentRead::from)
+            .collect(),
         tasks: tasks?.iter().map(TaskRead::from).collect(),
         messages: messages?.iter().map(MessageRead::from).collect(),
         approvals: ApprovalRead::list(&approvals, actor),

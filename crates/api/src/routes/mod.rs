@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod assignments;
 pub mod auth;
 pub mod calendar;
+pub mod documents;
 pub mod health;
 pub mod invoices;
 pub mod leave;

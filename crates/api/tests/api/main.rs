@@ -7,6 +7,7 @@ mod approvals;
 mod assignments;
 mod auth;
 mod calendar;
+mod documents;
 mod edge;
 mod hardening;
 mod invoices;

@@ -303,6 +303,66 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
     }
     cases.extend([
         case(
+            Method::GET,
+            "/api/assignments/{id}/documents",
+            format!("/api/assignments/{a}/documents"),
+            None,
+            Needs::Row,
+            200,
+        ),
+        // Not a multipart body: refused once access is granted.
+        case(
+            Method::POST,
+            "/api/assignments/{id}/documents/upload",
+            format!("/api/assignments/{a}/documents/upload"),
+            Some(json!({})),
+            Needs::Row,
+            422,
+        ),
+    ]);
+    for (method, template, action, body) in [
+        (
+            Method::GET,
+            "/api/assignments/{id}/documents/{doc_id}/download",
+            "/download",
+            None,
+        ),
+        (
+            Method::GET,
+            "/api/assignments/{id}/documents/{doc_id}/preview",
+            "/preview",
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/assignments/{id}/documents/{doc_id}/final",
+            "/final",
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/api/assignments/{id}/documents/{doc_id}/review",
+            "/review",
+            Some(json!({"review_status": "REVIEWED"})),
+        ),
+        (
+            Method::DELETE,
+            "/api/assignments/{id}/documents/{doc_id}",
+            "",
+            None,
+        ),
+    ] {
+        cases.push(case(
+            method,
+            template,
+            format!("/api/assignments/{a}/documents/999999{action}"),
+            body,
+            Needs::Row,
+            404,
+        ));
+    }
+    cases.extend([
+        case(
             Method::POST,
             "/api/assignments",
             "/api/assignments",

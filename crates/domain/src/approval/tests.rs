@@ -423,6 +423,10 @@ impl Transaction for FakeTx {
         unreachable!("no calendar event is written by these tests")
     }
 
+    fn documents(&mut self) -> &mut dyn crate::document::DocumentStore {
+        unreachable!("no document is written by these tests")
+    }
+
     async fn record(&mut self, entries: &[ActivityDraft], _at: OffsetDateTime) -> DomainResult<()> {
         self.staged.trail.extend(entries.iter().cloned());
         Ok(())

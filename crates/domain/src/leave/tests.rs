@@ -355,6 +355,9 @@ impl Transaction for FakeTx {
     fn calendar(&mut self) -> &mut dyn CalendarStore {
         self
     }
+    fn documents(&mut self) -> &mut dyn crate::document::DocumentStore {
+        unused()
+    }
     async fn record(&mut self, entries: &[ActivityDraft], _at: OffsetDateTime) -> DomainResult<()> {
         self.staged.trail.extend(entries.iter().cloned());
         Ok(())

@@ -3,6 +3,7 @@
 pub mod activity_logs;
 pub mod approvals;
 pub mod assignment_assignees;
+pub mod assignment_documents;
 pub mod assignment_floors;
 pub mod assignment_messages;
 pub mod assignment_tasks;

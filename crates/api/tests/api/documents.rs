@@ -1,0 +1,484 @@
+//! Documents end to end, on the local store: upload, download, versions, limits, types,
+//! names, access, final, review, delete.
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::assignments::{bank_case, create};
+use crate::helpers::*;
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<<>>\n%%EOF\n";
+
+fn hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    assignment: i64,
+    name: &str,
+    bytes: Vec<u8>,
+    category: Option<&str>,
+    is_final: bool,
+) -> reqwest::Response {
+    let mut form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
+    if let Some(category) = category {
+        form = form.text("category", category.to_owned());
+    }
+    form = form.text("is_final", if is_final { "true" } else { "false" });
+    app.client
+        .post(app.url(&format!("/api/assignments/{assignment}/documents/upload")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Every file under the app's uploads directory.
+fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&app.settings.data_dir.join("uploads"), &mut found);
+    found
+}
+
+async fn field_case(app: &TestApp, admin: &str) -> i64 {
+    let field = app.user_id(admin, FIELD).await;
+    let mut body = bank_case("Documents");
+    body["assigned_to_user_id"] = json!(field);
+    create(app, admin, &body).await["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let field = app.login(FIELD).await;
+    let id = field_case(&app, &admin).await;
+    let uploaded = expect(
+        upload(
+            &app,
+            &field,
+            id,
+            "Sale deed.pdf",
+            PDF.to_vec(),
+            Some("Sale Deed"),
+            false,
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(uploaded["original_name"], "Sale deed.pdf");
+    assert_eq!(uploaded["mime_type"], "application/pdf");
+    assert_eq!(uploaded["size"], PDF.len());
+    assert_eq!(uploaded["sha256"], hex(PDF));
+    assert_eq!(uploaded["version_number"], 1);
+    assert_eq!(uploaded["review_status"], "RECEIVED");
+    assert!(uploaded.get("storage_path").is_none() && uploaded.get("object_key").is_none());
+    let doc = uploaded["id"].as_i64().unwrap();
+
+    let listed = expect(
+        app.get(&format!("/api/assignments/{id}/documents"), &field)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let detail = expect(
+        app.get(&format!("/api/assignments/{id}/detail"), &field)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["documents"][0]["id"], doc);
+
+    let base = format!("/api/assignments/{id}/documents/{doc}");
+    let download = app
+        .client
+        .get(app.url(&format!("{base}/download")))
+        .bearer_auth(&field)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let headers = download.headers().clone();
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["content-length"], PDF.len().to_string().as_str());
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"Sale deed.pdf\"")
+    );
+    let bytes = download.bytes().await.unwrap();
+    assert_eq!(&bytes[..], PDF);
+    assert_eq!(hex(&bytes), uploaded["sha256"].as_str().unwrap());
+
+    let preview = app
+        .client
+        .get(app.url(&format!("{base}/preview")))
+        .bearer_auth(&field)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status(), 200);
+    assert!(
+        preview.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    let head = app
+        .client
+        .head(app.url(&format!("{base}/download")))
+        .bearer_auth(&field)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        PDF.len().to_string().as_str()
+    );
+
+    // A Windows path keeps only its last part.
+    let windows = expect(
+        upload(
+            &app,
+            &field,
+            id,
+            "C:\\scans\\..\\ec.pdf",
+            PDF.to_vec(),
+            None,
+            false,
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(windows["original_name"], "ec.pdf");
+    // A name outside ASCII travels as RFC 6266 `filename*`.
+    let hindi = expect(
+        upload(&app, &field, id, "भूमि.pdf", PDF.to_vec(), None, false).await,
+        201,
+    )
+    .await;
+    let download = app
+        .client
+        .get(app.url(&format!(
+            "/api/assignments/{id}/documents/{}/download",
+            hindi["id"]
+        )))
+        .bearer_auth(&field)
+        .send()
+        .await
+        .unwrap();
+    let disposition = download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.contains("filename*=UTF-8''"), "{disposition}");
+
+    // The trail has the upload and the download.
+    let trail = expect(
+        app.get(
+            &format!("/api/activities?assignment_id={id}&limit=100"),
+            &admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let kinds: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"DOCUMENT_UPLOADED"));
+    assert!(kinds.contains(&"DOCUMENT_DOWNLOADED"));
+    assert!(kinds.contains(&"DOCUMENT_VIEWED"));
+}
+
+#[tokio::test]
+async fn versions_count_per_category_without_gaps_under_concurrent_uploads() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let id = field_case(&app, &admin).await;
+    let sends = (0..10).map(|i| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let response = upload(
+                app,
+                &admin,
+                id,
+                &format!("photo-{i}.pdf"),
+                PDF.to_vec(),
+                Some("Photos"),
+                false,
+            )
+            .await;
+            expect(response, 201).await["version_number"]
+                .as_i64()
+                .unwrap()
+        }
+    });
+    let mut versions = futures_util::future::join_all(sends).await;
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=10).collect::<Vec<_>>());
+    // Another category starts at 1.
+    let other = expect(
+        upload(&app, &admin, id, "ec.pdf", PDF.to_vec(), Some("EC"), false).await,
+        201,
+    )
+    .await;
+    assert_eq!(other["version_number"], 1);
+    assert_eq!(stored_files(&app).len(), 11);
+}
+
+#[tokio::test]
+async fn oversized_disguised_and_empty_files_leave_nothing_behind() {
+    let app = spawn_app_with(|s| s.max_upload_mb = 1).await;
+    let admin = app.login(ADMIN).await;
+    let id = field_case(&app, &admin).await;
+    let mut big = PDF.to_vec();
+    big.resize(1024 * 1024 + 1, b' ');
+    let refused = expect(
+        upload(&app, &admin, id, "big.pdf", big, None, false).await,
+        413,
+    )
+    .await;
+    assert_eq!(refused["code"], "payload_too_large");
+    // An executable called a PDF.
+    let mut elf = vec![0x7F, b'E', b'L', b'F', 2, 1, 1, 0];
+    elf.resize(4096, 0);
+    let refused = expect(
+        upload(&app, &admin, id, "report.pdf", elf, None, false).await,
+        415,
+    )
+    .await;
+    assert_eq!(refused["code"], "unsupported_media_type");
+    expect(
+        upload(&app, &admin, id, "empty.pdf", Vec::new(), None, false).await,
+        422,
+    )
+    .await;
+    // A form without a file.
+    let form = Form::new().text("category", "Photos");
+    let response = app
+        .client
+        .post(app.url(&format!("/api/assignments/{id}/documents/upload")))
+        .bearer_auth(&admin)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect(response, 422).await;
+    // No row, no object.
+    let listed = expect(
+        app.get(&format!("/api/assignments/{id}/documents"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert!(listed.as_array().unwrap().is_empty());
+    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    // A bad form field after the file also keeps nothing.
+    expect(
+        upload(
+            &app,
+            &admin,
+            id,
+            "ok.pdf",
+            PDF.to_vec(),
+            Some(&"x".repeat(101)),
+            false,
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert!(stored_files(&app).is_empty());
+}
+
+#[tokio::test]
+async fn a_path_traversal_name_is_stored_safely_and_shown_clean() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let id = field_case(&app, &admin).await;
+    let uploaded = expect(
+        upload(
+            &app,
+            &admin,
+            id,
+            "../../../etc/passwd.txt",
+            b"root:x:0:0\n".to_vec(),
+            None,
+            false,
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(uploaded["original_name"], "passwd.txt");
+    assert_eq!(uploaded["mime_type"], "text/plain");
+    let files = stored_files(&app);
+    assert_eq!(files.len(), 1);
+    let uploads = app.settings.data_dir.join("uploads");
+    assert!(files[0].starts_with(&uploads));
+    assert!(!files[0].to_string_lossy().contains("passwd"));
+}
+
+#[tokio::test]
+async fn outsiders_get_404_and_final_review_and_delete_follow_the_rules() {
+    let app = spawn_app().await;
+    let (admin, field, employee) = (
+        app.login(ADMIN).await,
+        app.login(FIELD).await,
+        app.login(EMPLOYEE).await,
+    );
+    let id = field_case(&app, &admin).await;
+    let first = expect(
+        upload(
+            &app,
+            &field,
+            id,
+            "draft-1.pdf",
+            PDF.to_vec(),
+            Some("Draft Report"),
+            true,
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(first["is_final"], true);
+    let second = expect(
+        upload(
+            &app,
+            &field,
+            id,
+            "draft-2.pdf",
+            PDF.to_vec(),
+            Some("Draft Report"),
+            true,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let base = format!("/api/assignments/{id}/documents");
+    // Someone who does not work on the assignment learns nothing.
+    expect(app.get(&base, &employee).await, 404).await;
+    expect(
+        app.get(&format!("{base}/{}/download", first["id"]), &employee)
+            .await,
+        404,
+    )
+    .await;
+    expect(
+        upload(&app, &employee, id, "x.pdf", PDF.to_vec(), None, false).await,
+        404,
+    )
+    .await;
+
+    // One final per category: the second upload took the flag.
+    let listed = expect(app.get(&base, &field).await, 200).await;
+    let finals: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["is_final"] == true)
+        .collect();
+    assert_eq!(finals.len(), 1);
+    assert_eq!(finals[0]["id"], second["id"]);
+    let flagged = expect(
+        app.post(
+            &format!("{base}/{}/final", first["id"]),
+            &field,
+            &json!({"is_final": true}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(flagged["is_final"], true);
+    let listed = expect(app.get(&base, &field).await, 200).await;
+    assert_eq!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["is_final"] == true)
+            .count(),
+        1
+    );
+
+    // Review.
+    let reviewed = expect(
+        app.post(
+            &format!("{base}/{}/review", first["id"]),
+            &admin,
+            &json!({"review_status": "NEEDS_CLARIFICATION", "note": "Page 2 is cut",
+                    "lane": "INTERNAL", "is_visible_to_client": false}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(reviewed["document"]["review_status"], "NEEDS_CLARIFICATION");
+    assert_eq!(reviewed["document"]["review_note"], "Page 2 is cut");
+    assert!(reviewed["document"]["reviewed_at"].is_string());
+    expect(
+        app.post(
+            &format!("{base}/{}/review", first["id"]),
+            &admin,
+            &json!({"review_status": "LOOKS_FINE"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+
+    // Delete: the uploader or a view-all role; gone from lists and downloads.
+    let ops = app.login(OPS).await;
+    expect(
+        app.delete(&format!("{base}/{}", second["id"]), &ops).await,
+        204,
+    )
+    .await;
+    expect(
+        app.get(&format!("{base}/{}/download", second["id"]), &field)
+            .await,
+        404,
+    )
+    .await;
+    let listed = expect(app.get(&base, &field).await, 200).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let trail = expect(
+        app.get(
+            "/api/activity?limit=50&activity_type=DOCUMENT_DELETED",
+            &admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(trail.as_array().unwrap().len(), 1);
+}

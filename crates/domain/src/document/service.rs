@@ -1,0 +1,403 @@
+//! Document use cases: upload (stage the object, then record the row), read, download,
+//! final flag, review, delete.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::{
+    ByteSource, CATEGORY_MAX_CHARS, Document, DocumentId, DocumentRepository, NOTE_MAX_CHARS,
+    NewDocument, ObjectKey, ObjectStorage, Review, ReviewStatus, SNIFF_BYTES, accept_content,
+    sanitize_file_name,
+};
+use crate::access::{Actor, Capability};
+use crate::activity::ActivityDraft;
+use crate::assignment::AssignmentService;
+use crate::clock::Clock;
+use crate::error::{DomainError, DomainResult};
+use crate::text;
+use crate::work::UnitOfWork;
+
+/// An object stored for an upload whose row is not written yet. Record it with
+/// [`DocumentService::record`] or drop it with [`DocumentService::discard`].
+#[derive(Debug)]
+#[must_use = "a staged upload is recorded or discarded, or its object is left behind"]
+pub struct StagedUpload {
+    assignment_id: i64,
+    key: ObjectKey,
+    name: String,
+    mime: &'static str,
+    size: u64,
+    sha256: String,
+}
+
+impl StagedUpload {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
+/// The upload form's other fields, as received.
+#[derive(Debug, Clone, Default)]
+pub struct UploadForm {
+    pub category: Option<String>,
+    /// `"true"` / `"false"` (form fields are text).
+    pub is_final: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct DocumentService {
+    repo: Arc<dyn DocumentRepository>,
+    storage: Arc<dyn ObjectStorage>,
+    work: Arc<dyn UnitOfWork>,
+    assignments: AssignmentService,
+    clock: Arc<dyn Clock>,
+    max_bytes: u64,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_flag(raw: Option<&str>, field: &str) -> DomainResult<bool> {
+    match raw.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(DomainError::invalid(
+            field,
+            format!("'{other}' is not true or false"),
+        )),
+    }
+}
+
+fn parse_category(raw: Option<&str>) -> DomainResult<Option<String>> {
+    text::parse_optional(raw, CATEGORY_MAX_CHARS)
+        .map_err(|m| DomainError::invalid("category", m))
+        .map(|c| c.filter(|c| !c.is_empty()))
+}
+
+impl DocumentService {
+    pub fn new(
+        repo: Arc<dyn DocumentRepository>,
+        storage: Arc<dyn ObjectStorage>,
+        work: Arc<dyn UnitOfWork>,
+        assignments: AssignmentService,
+        clock: Arc<dyn Clock>,
+        max_bytes: u64,
+    ) -> Self {
+        Self {
+            repo,
+            storage,
+            work,
+            assignments,
+            clock,
+            max_bytes,
+        }
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// The assignment's documents, if the actor may see the assignment.
+    pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Document>> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        self.repo.list(assignment.id).await
+    }
+
+    pub async fn get(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        id: DocumentId,
+    ) -> DomainResult<Document> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        self.repo.get(assignment.id, id).await
+    }
+
+    /// Streams an uploaded file into storage: the size limit is held while it arrives (413,
+    /// nothing kept), its type is sniffed from its first bytes (415, nothing kept), and its
+    /// SHA-256 computed on the way. The object is not a document until [`record`](Self::record).
+    pub async fn stage(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        file_name: &str,
+        source: &mut dyn ByteSource,
+    ) -> DomainResult<StagedUpload> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        let name = sanitize_file_name(file_name);
+        let key = self.storage.new_key(assignment.id);
+        let mut writer = self.storage.writer(&key).await?;
+        let mut hasher = Sha256::new();
+        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+        let mut mime: Option<&'static str> = None;
+        let mut size: u64 = 0;
+        loop {
+            let chunk = match source.next_chunk().await {
+                None => break,
+                Some(Ok(chunk)) => chunk,
+                Some(Err(err)) => {
+                    writer.abort().await;
+                    return Err(err);
+                }
+            };
+            size = size.saturating_add(chunk.len() as u64);
+            if size > self.max_bytes {
+                writer.abort().await;
+                return Err(DomainError::TooLarge {
+                    limit_bytes: self.max_bytes,
+                });
+            }
+            if mime.is_none() {
+                let room = SNIFF_BYTES - head.len();
+                head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if head.len() >= SNIFF_BYTES {
+                    match accept_content(&head, &name) {
+                        Ok(found) => mime = Some(found),
+                        Err(reason) => {
+                            writer.abort().await;
+                            return Err(DomainError::Unsupported(reason));
+                        }
+                    }
+                }
+            }
+            hasher.update(&chunk);
+            if let Err(err) = writer.write(chunk).await {
+                writer.abort().await;
+                return Err(err);
+            }
+        }
+        let mime = match mime {
+            Some(found) => found,
+            None => match accept_content(&head, &name) {
+                Ok(found) => found,
+                Err(reason) => {
+                    writer.abort().await;
+                    return Err(if head.is_empty() {
+                        DomainError::invalid("file", reason)
+                    } else {
+                        DomainError::Unsupported(reason)
+                    });
+                }
+            },
+        };
+        writer.finish().await?;
+        Ok(StagedUpload {
+            assignment_id: assignment.id,
+            key,
+            name,
+            mime,
+            size,
+            sha256: hex(&hasher.finalize()),
+        })
+    }
+
+    /// Removes a staged object that will not be recorded.
+    pub async fn discard(&self, staged: StagedUpload) {
+        // A failed removal leaves an orphan object; the row was never written.
+        let _ = self.storage.delete(&staged.key).await;
+    }
+
+    /// Records a staged upload as the next version of its category, with the final flag
+    /// (exclusive per category) and a trail entry, in one transaction. If that fails the
+    /// object is removed, so no object is left without its row.
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        staged: StagedUpload,
+        form: UploadForm,
+    ) -> DomainResult<Document> {
+        match self.write_row(actor, &staged, form).await {
+            Ok(document) => Ok(document),
+            Err(err) => {
+                self.discard(staged).await;
+                Err(err)
+            }
+        }
+    }
+
+    async fn write_row(
+        &self,
+        actor: &Actor,
+        staged: &StagedUpload,
+        form: UploadForm,
+    ) -> DomainResult<Document> {
+        let category = parse_category(form.category.as_deref())?;
+        let is_final = parse_flag(form.is_final.as_deref(), "is_final")?;
+        // The assignment may have gone while the file streamed in.
+        let assignment = self.assignments.load(actor, staged.assignment_id).await?;
+        let now = self.clock.now();
+        let new = NewDocument {
+            assignment_id: assignment.id,
+            uploaded_by: actor.user_id,
+            original_name: staged.name.clone(),
+            mime_type: staged.mime.to_owned(),
+            size: staged.size,
+            sha256: staged.sha256.clone(),
+            category: category.clone(),
+            is_final: false,
+            object_key: staged.key.clone(),
+        };
+        let mut tx = self.work.begin().await?;
+        let version = tx
+            .documents()
+            .next_version(assignment.id, category.as_deref(), now)
+            .await?;
+        let mut document = tx.documents().insert(&new, version, now).await?;
+        if is_final {
+            tx.documents().set_final(&document, true, now).await?;
+            document.is_final = true;
+        }
+        let entry = ActivityDraft::new(
+            "DOCUMENT_UPLOADED",
+            actor,
+            format!("Document uploaded: {}", document.original_name),
+        )
+        .on(assignment.id)
+        .with("document_id", document.id.0)
+        .with("category", document.category.clone())
+        .with("version_number", i64::from(document.version_number))
+        .with("size", i64::try_from(document.size).unwrap_or(i64::MAX));
+        tx.record(&[entry], now).await?;
+        tx.commit().await?;
+        Ok(document)
+    }
+
+    /// The document and its bytes, recorded in the trail as a download or a view.
+    pub async fn open(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        id: DocumentId,
+        inline: bool,
+    ) -> DomainResult<(Document, Box<dyn ByteSource>)> {
+        let document = self.get(actor, assignment_id, id).await?;
+        let reader = self.storage.reader(&document.object_key).await?;
+        let (kind, verb) = if inline {
+            ("DOCUMENT_VIEWED", "viewed")
+        } else {
+            ("DOCUMENT_DOWNLOADED", "downloaded")
+        };
+        let entry = ActivityDraft::new(
+            kind,
+            actor,
+            format!("Document {verb}: {}", document.original_name),
+        )
+        .on(document.assignment_id)
+        .with("document_id", document.id.0);
+        let mut tx = self.work.begin().await?;
+        tx.record(&[entry], self.clock.now()).await?;
+        tx.commit().await?;
+        Ok((document, reader))
+    }
+
+    /// The document's metadata for a HEAD request (nothing recorded, nothing read).
+    pub async fn head(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        id: DocumentId,
+    ) -> DomainResult<Document> {
+        let document = self.get(actor, assignment_id, id).await?;
+        match self.storage.head(&document.object_key).await? {
+            Some(_) => Ok(document),
+            None => Err(DomainError::NotFound("Stored file")),
+        }
+    }
+
+    pub async fn set_final(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        id: DocumentId,
+        is_final: bool,
+    ) -> DomainResult<Document> {
+        let document = self.get(actor, assignment_id, id).await?;
+        let now = self.clock.now();
+        let entry = ActivityDraft::new(
+            "DOCUMENT_FINAL_FLAGGED",
+            actor,
+            format!(
+                "Document {} final: {}",
+                if is_final { "marked" } else { "no longer" },
+                document.original_name
+            ),
+        )
+        .on(document.assignment_id)
+        .with("document_id", document.id.0)
+        .with("is_final", is_final);
+        let mut tx = self.work.begin().await?;
+        tx.documents().set_final(&document, is_final, now).await?;
+        tx.record(&[entry], now).await?;
+        tx.commit().await?;
+        self.repo.get(document.assignment_id, document.id).await
+    }
+
+    pub async fn review(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        id: DocumentId,
+        status: &str,
+        note: Option<String>,
+    ) -> DomainResult<Document> {
+        let status: ReviewStatus = status
+            .parse()
+            .map_err(|m| DomainError::invalid("review_status", m))?;
+        let note = text::parse_optional(note.as_deref(), NOTE_MAX_CHARS)
+            .map_err(|m| DomainError::invalid("note", m))?
+            .filter(|n| !n.is_empty());
+        let document = self.get(actor, assignment_id, id).await?;
+        let now = self.clock.now();
+        let review = Review {
+            status,
+            note,
+            by: actor.user_id,
+            at: now,
+        };
+        let entry = ActivityDraft::new(
+            "DOCUMENT_REVIEWED",
+            actor,
+            format!("Document reviewed ({status}): {}", document.original_name),
+        )
+        .on(document.assignment_id)
+        .with("document_id", document.id.0)
+        .with("review_status", status.as_str());
+        let mut tx = self.work.begin().await?;
+        tx.documents().review(document.id, &review).await?;
+        tx.record(&[entry], now).await?;
+        tx.commit().await?;
+        self.repo.get(document.assignment_id, document.id).await
+    }
+
+    /// Removes it from the assignment (the uploader or a view-all role); the object is
+    /// kept with the row, which is soft-deleted.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        id: DocumentId,
+    ) -> DomainResult<()> {
+        let document = self.get(actor, assignment_id, id).await?;
+        if document.uploaded_by != actor.user_id && !actor.can(Capability::ViewAllAssignments) {
+            return Err(DomainError::Forbidden(
+                "Only the uploader or a view-all role may delete a document".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let entry = ActivityDraft::new(
+            "DOCUMENT_DELETED",
+            actor,
+            format!("Document deleted: {}", document.original_name),
+        )
+        .on(document.assignment_id)
+        .with("document_id", document.id.0);
+        let mut tx = self.work.begin().await?;
+        tx.documents()
+            .delete(document.id, actor.user_id, now)
+            .await?;
+        tx.record(&[entry], now).await?;
+        tx.commit().await
+    }
+}
