@@ -7,7 +7,7 @@ use zenops_domain::approval::{ApprovalService, InvoiceLedger};
 use zenops_domain::assignment::{AssignmentService, AssignmentSettings};
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
-use zenops_domain::document::{DocumentService, ObjectStorage};
+use zenops_domain::document::{DocumentPorts, DocumentService, ObjectStorage};
 use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
 use zenops_domain::leave::{LeaveCalendar, LeaveService, RecordedLeave};
 use zenops_domain::master::{
@@ -151,8 +151,12 @@ impl AppState {
                 options.firm_zone,
             ),
             documents: DocumentService::new(
-                a.documents.clone(),
-                options.storage,
+                DocumentPorts {
+                    repo: a.documents.clone(),
+                    storage: options.storage,
+                    rules: a.doc_templates.clone(),
+                    tasks: a.tasks.clone(),
+                },
                 a.work.clone(),
                 assignments.clone(),
                 a.clock.clone(),

@@ -11,7 +11,7 @@ use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sea_orm::sea_query::{Expr, Value};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use zenops_domain::document::{
@@ -78,6 +78,24 @@ impl DocumentRepository for SeaDocumentRepository {
             .into_iter()
             .map(to_document)
             .collect()
+    }
+
+    async fn present_categories(&self, assignment_ids: &[i64]) -> DomainResult<Vec<(i64, String)>> {
+        if assignment_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        assignment_documents::Entity::find()
+            .select_only()
+            .column(C::AssignmentId)
+            .column(C::Category)
+            .distinct()
+            .filter(C::AssignmentId.is_in(assignment_ids.iter().copied()))
+            .filter(C::DeletedAt.is_null())
+            .filter(C::Category.is_not_null())
+            .into_tuple::<(i64, String)>()
+            .all(&self.db.conn)
+            .await
+            .map_err(unexpected)
     }
 
     async fn get(&self, assignment_id: i64, id: DocumentId) -> DomainResult<Document> {

@@ -104,6 +104,8 @@ pub struct AssignmentRead {
     pub is_deleted: bool,
     /// Approval requests about it that are still pending.
     pub approvals_pending: u64,
+    /// Required document categories it has no document of yet.
+    pub missing_documents_count: u64,
     /// Its issued invoices with something still due. Only roles that handle money get
     /// this key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,6 +207,7 @@ impl AssignmentRead {
                 .collect(),
             is_deleted: false,
             approvals_pending: 0,
+            missing_documents_count: 0,
             payments_pending: None,
             created_at: a.created_at,
             updated_at: a.updated_at,
@@ -225,6 +228,7 @@ impl AssignmentRead {
     /// Fills in what is pending about it from counts per assignment.
     fn pending(mut self, counts: &Pending) -> Self {
         self.approvals_pending = counts.approvals.get(&self.id).copied().unwrap_or(0);
+        self.missing_documents_count = counts.missing.get(&self.id).copied().unwrap_or(0);
         self.payments_pending = counts
             .payments
             .as_ref()
@@ -236,6 +240,8 @@ impl AssignmentRead {
 /// Pending approvals and invoices awaiting payment, per assignment of a page.
 struct Pending {
     approvals: HashMap<i64, u64>,
+    /// Missing document categories.
+    missing: HashMap<i64, u64>,
     /// `None` for callers who may not see money.
     payments: Option<HashMap<i64, u64>>,
 }
@@ -246,12 +252,16 @@ async fn pending_counts(
     rows: &[AssignmentView],
 ) -> ApiResult<Pending> {
     let ids: Vec<i64> = rows.iter().map(|v| v.assignment.id).collect();
-    let (approvals, payments) = tokio::join!(
+    let assignments: Vec<&zenops_domain::assignment::Assignment> =
+        rows.iter().map(|v| &v.assignment).collect();
+    let (approvals, payments, missing) = tokio::join!(
         state.approvals.pending_by_assignment(&ids),
         state.invoices.awaiting_by_assignment(actor, &ids),
+        state.documents.missing_counts(&assignments),
     );
     Ok(Pending {
         approvals: approvals?,
+        missing: missing?,
         payments: payments?,
     })
 }
@@ -973,7 +983,7 @@ async fn detail(
         oldest_first,
         ..ActivityFilter::default()
     };
-    let (tasks, messages, timeline, approvals, invoices, documents) = tokio::join!(
+    let (tasks, messages, timeline, approvals, invoices, documents, checklist) = tokio::join!(
         state.tasks.list(actor, path.id),
         state.messages.list(actor, path.id),
         state
@@ -982,6 +992,7 @@ async fn detail(
         state.approvals.of_assignment(actor, path.id),
         state.invoices.of_assignment(actor, path.id),
         state.documents.list(actor, path.id),
+        state.documents.checklist(actor, path.id),
     );
     let money = zenops_domain::assignment::sees_money(actor);
     let invoices = invoices?
@@ -1007,7 +1018,7 @@ async fn detail(
         approvals: ApprovalRead::list(&approvals, actor),
         invoices,
         timeline: timeline?.items.iter().map(ActivityRead::from).collect(),
-        missing_documents: Vec::new(),
+        missing_documents: checklist?.missing,
     }))
 }
 

@@ -444,8 +444,78 @@ async fn delete_document(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// What the assignment needs and has, by category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChecklistRead {
+    /// From the checklist rules that fit the assignment (most specific first), or the
+    /// defaults of its case type.
+    pub required_categories: Vec<String>,
+    pub present_categories: Vec<String>,
+    pub missing_categories: Vec<String>,
+}
+
+/// The assignment's document checklist (row access).
+#[utoipa::path(tag = "documents", params(IdPath), responses((status = 200, body = ChecklistRead), WriteErrors), security(("bearer" = [])))]
+#[get("/api/assignments/{id}/documents/checklist")]
+async fn document_checklist(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<IdPath>,
+) -> ApiResult<web::Json<ChecklistRead>> {
+    let checklist = state.documents.checklist(&caller.actor, path.id).await?;
+    Ok(web::Json(ChecklistRead {
+        required_categories: checklist.required,
+        present_categories: checklist.present,
+        missing_categories: checklist.missing,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct RemindInput {
+    /// The chat message; by default a list of what is missing.
+    pub message: Option<String>,
+}
+
+/// What a reminder did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RemindRead {
+    pub missing_categories: Vec<String>,
+    /// The chat message posted.
+    pub message_id: i64,
+    /// The "Missing documents" task: made now, or the one still open.
+    pub task_id: i64,
+    pub task_created: bool,
+}
+
+/// Remind the assignment's people of missing documents: a chat message mentioning the
+/// primary assignee and a "Missing documents" task for them (one while it is open), in
+/// the trail. 409 `nothing_missing` when the checklist is complete.
+#[utoipa::path(tag = "documents", params(IdPath), request_body(content = Option<RemindInput>, description = "Optional"), responses((status = 200, body = RemindRead), WriteErrors), security(("bearer" = [])))]
+#[post("/api/assignments/{id}/documents/remind")]
+async fn remind_documents(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<IdPath>,
+    body: web::Bytes,
+) -> ApiResult<web::Json<RemindRead>> {
+    let input: RemindInput = crate::dto::optional_body(&body)?;
+    let reminder = state
+        .documents
+        .remind(&caller.actor, path.id, input.message)
+        .await?;
+    Ok(web::Json(RemindRead {
+        missing_categories: reminder.missing,
+        message_id: reminder.message.id,
+        task_id: reminder.task_id,
+        task_created: reminder.task_created,
+    }))
+}
+
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
-    cfg.service(list_documents)
+    // The fixed paths come before `/{doc_id}`.
+    cfg.service(document_checklist)
+        .service(remind_documents)
+        .service(list_documents)
         .service(upload_document)
         .service(download_document)
         .service(preview_document)

@@ -482,3 +482,119 @@ async fn outsiders_get_404_and_final_review_and_delete_follow_the_rules() {
     .await;
     assert_eq!(trail.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_checklist_shows_what_is_missing_and_a_reminder_makes_one_task() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let id = field_case(&app, &admin).await;
+    let checklist = expect(
+        app.get(
+            &format!("/api/assignments/{id}/documents/checklist"),
+            &admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let required: Vec<String> =
+        serde_json::from_value(checklist["required_categories"].clone()).unwrap();
+    assert!(!required.is_empty());
+    assert_eq!(
+        checklist["missing_categories"],
+        checklist["required_categories"]
+    );
+    assert_eq!(checklist["present_categories"], json!([]));
+
+    // One category arrives (in another case): it is no longer missing.
+    let first = required[0].to_uppercase();
+    expect(
+        upload(
+            &app,
+            &admin,
+            id,
+            "first.pdf",
+            PDF.to_vec(),
+            Some(&first),
+            false,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let checklist = expect(
+        app.get(
+            &format!("/api/assignments/{id}/documents/checklist"),
+            &admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let missing: Vec<String> =
+        serde_json::from_value(checklist["missing_categories"].clone()).unwrap();
+    assert_eq!(missing, required[1..].to_vec());
+    let detail = expect(
+        app.get(&format!("/api/assignments/{id}/detail"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["missing_documents"], checklist["missing_categories"]);
+    let rows = expect(
+        app.get("/api/assignments/with-due?limit=100", &admin).await,
+        200,
+    )
+    .await;
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_eq!(row["missing_documents_count"], missing.len());
+
+    // The reminder: a chat message and one task for the primary assignee.
+    let remind = format!("/api/assignments/{id}/documents/remind");
+    let first = expect(app.post(&remind, &admin, &json!({})).await, 200).await;
+    assert_eq!(first["task_created"], true);
+    let again = expect(
+        app.post(
+            &remind,
+            &admin,
+            &json!({"message": "Please send the rest today"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(again["task_created"], false);
+    assert_eq!(again["task_id"], first["task_id"]);
+    let detail = expect(
+        app.get(&format!("/api/assignments/{id}/detail"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    let reminders: Vec<&Value> = detail["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"] == "Missing documents")
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    let field = app.user_id(&admin, FIELD).await;
+    assert_eq!(reminders[0]["assigned_to_user_id"], field);
+    let texts: Vec<&str> = detail["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Reminder: documents still missing"))
+    );
+    assert!(texts.contains(&"Please send the rest today"));
+}

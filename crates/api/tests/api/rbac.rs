@@ -310,6 +310,22 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             Needs::Row,
             200,
         ),
+        case(
+            Method::GET,
+            "/api/assignments/{id}/documents/checklist",
+            format!("/api/assignments/{a}/documents/checklist"),
+            None,
+            Needs::Row,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/assignments/{id}/documents/remind",
+            format!("/api/assignments/{a}/documents/remind"),
+            Some(json!({})),
+            Needs::Row,
+            200,
+        ),
         // Not a multipart body: refused once access is granted.
         case(
             Method::POST,

@@ -28,8 +28,12 @@ use crate::error::DomainResult;
 use crate::named::named_enum;
 use crate::user::UserId;
 
+pub mod checklist;
 mod service;
-pub use service::{DocumentService, StagedUpload, UploadForm};
+pub use service::{
+    Checklist, DocumentPorts, DocumentService, REMINDER_TASK_TYPE, Reminder, StagedUpload,
+    UploadForm,
+};
 
 #[cfg(test)]
 mod tests;
@@ -248,6 +252,9 @@ pub trait DocumentRepository: Send + Sync {
     async fn list(&self, assignment_id: i64) -> DomainResult<Vec<Document>>;
     /// `NotFound("Document")` when missing, deleted, or on another assignment.
     async fn get(&self, assignment_id: i64, id: DocumentId) -> DomainResult<Document>;
+    /// The categories of the documents (not deleted) of these assignments, each
+    /// (assignment, category) once.
+    async fn present_categories(&self, assignment_ids: &[i64]) -> DomainResult<Vec<(i64, String)>>;
 }
 
 /// Writing documents inside a transaction.

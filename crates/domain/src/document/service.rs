@@ -1,10 +1,12 @@
 //! Document use cases: upload (stage the object, then record the row), read, download,
 //! final flag, review, delete.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::checklist::{self, ChecklistFacts};
 use super::{
     ByteSource, CATEGORY_MAX_CHARS, Document, DocumentId, DocumentRepository, NOTE_MAX_CHARS,
     NewDocument, ObjectKey, ObjectStorage, Review, ReviewStatus, SNIFF_BYTES, accept_content,
@@ -12,10 +14,15 @@ use super::{
 };
 use crate::access::{Actor, Capability};
 use crate::activity::ActivityDraft;
-use crate::assignment::AssignmentService;
+use crate::assignment::{Assignment, AssignmentService};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
+use crate::master::{DocTemplates, MasterFilter, MasterRepository};
+use crate::message::Message;
+use crate::page::Page;
+use crate::task::{TaskFields, TaskRepository, TaskStatus};
 use crate::text;
+use crate::user::UserId;
 use crate::work::UnitOfWork;
 
 /// An object stored for an upload whose row is not written yet. Record it with
@@ -45,10 +52,44 @@ pub struct UploadForm {
     pub is_final: Option<String>,
 }
 
+/// What the document service reads and stores through.
+#[derive(Clone)]
+pub struct DocumentPorts {
+    pub repo: Arc<dyn DocumentRepository>,
+    pub storage: Arc<dyn ObjectStorage>,
+    /// The checklist rules of master data.
+    pub rules: Arc<dyn MasterRepository<DocTemplates>>,
+    pub tasks: Arc<dyn TaskRepository>,
+}
+
+/// An assignment's checklist: what it needs, what it has, what is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checklist {
+    pub required: Vec<String>,
+    /// Categories of its documents (each once, in upload order).
+    pub present: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+/// What a reminder did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reminder {
+    pub missing: Vec<String>,
+    pub message: Message,
+    /// The "Missing documents" task: made now, or the open one made before.
+    pub task_id: i64,
+    pub task_created: bool,
+}
+
+/// The template type of the reminder's task.
+pub const REMINDER_TASK_TYPE: &str = "DOC_REQUEST";
+
 #[derive(Clone)]
 pub struct DocumentService {
     repo: Arc<dyn DocumentRepository>,
     storage: Arc<dyn ObjectStorage>,
+    rules: Arc<dyn MasterRepository<DocTemplates>>,
+    tasks: Arc<dyn TaskRepository>,
     work: Arc<dyn UnitOfWork>,
     assignments: AssignmentService,
     clock: Arc<dyn Clock>,
@@ -78,16 +119,23 @@ fn parse_category(raw: Option<&str>) -> DomainResult<Option<String>> {
 
 impl DocumentService {
     pub fn new(
-        repo: Arc<dyn DocumentRepository>,
-        storage: Arc<dyn ObjectStorage>,
+        ports: DocumentPorts,
         work: Arc<dyn UnitOfWork>,
         assignments: AssignmentService,
         clock: Arc<dyn Clock>,
         max_bytes: u64,
     ) -> Self {
+        let DocumentPorts {
+            repo,
+            storage,
+            rules,
+            tasks,
+        } = ports;
         Self {
             repo,
             storage,
+            rules,
+            tasks,
             work,
             assignments,
             clock,
@@ -97,6 +145,158 @@ impl DocumentService {
 
     pub fn max_bytes(&self) -> u64 {
         self.max_bytes
+    }
+
+    async fn rules(&self) -> DomainResult<Vec<crate::master::DocTemplateFields>> {
+        let rules = self
+            .rules
+            .list(
+                MasterFilter::default(),
+                Page::first(crate::master::LIST_CAP),
+            )
+            .await?;
+        Ok(rules.items.into_iter().map(|r| r.fields).collect())
+    }
+
+    fn facts(assignment: &Assignment) -> ChecklistFacts {
+        let f = &assignment.fields;
+        ChecklistFacts {
+            bank_id: f.bank_id,
+            branch_id: f.branch_id,
+            property_type_id: f.property_type_id,
+            property_subtype_id: f.property_subtype_id,
+            case_type: f.case_type,
+        }
+    }
+
+    async fn checklist_of(&self, assignment: &Assignment) -> DomainResult<Checklist> {
+        let (rules, documents) = (self.rules().await?, self.repo.list(assignment.id).await?);
+        let required = checklist::required_categories(&rules, &Self::facts(assignment));
+        let mut present: Vec<String> = Vec::new();
+        for category in documents.iter().rev().filter_map(|d| d.category.as_deref()) {
+            if !present.iter().any(|p| p.eq_ignore_ascii_case(category)) {
+                present.push(category.to_owned());
+            }
+        }
+        let missing = checklist::missing_categories(&required, &present);
+        Ok(Checklist {
+            required,
+            present,
+            missing,
+        })
+    }
+
+    /// The assignment's checklist, if the actor may see it.
+    pub async fn checklist(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Checklist> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        self.checklist_of(&assignment).await
+    }
+
+    /// How many required categories each of these assignments still misses: the rules
+    /// and the present categories are read once for all of them.
+    pub async fn missing_counts(
+        &self,
+        assignments: &[&Assignment],
+    ) -> DomainResult<HashMap<i64, u64>> {
+        if assignments.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<i64> = assignments.iter().map(|a| a.id).collect();
+        let (rules, present) = (
+            self.rules().await?,
+            self.repo.present_categories(&ids).await?,
+        );
+        Ok(assignments
+            .iter()
+            .map(|a| {
+                let required = checklist::required_categories(&rules, &Self::facts(a));
+                let mine: Vec<String> = present
+                    .iter()
+                    .filter(|(id, _)| *id == a.id)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                let missing = checklist::missing_categories(&required, &mine).len();
+                (a.id, u64::try_from(missing).unwrap_or(u64::MAX))
+            })
+            .collect())
+    }
+
+    /// Reminds the assignment's people of the missing documents: a chat message (the
+    /// given text, or a list of what is missing) that mentions the primary assignee, and a
+    /// "Missing documents" task for them unless one is still open, with a trail entry, in
+    /// one transaction. Nothing missing: 409 `nothing_missing`.
+    pub async fn remind(
+        &self,
+        actor: &Actor,
+        assignment_id: i64,
+        message: Option<String>,
+    ) -> DomainResult<Reminder> {
+        let assignment = self.assignments.load(actor, assignment_id).await?;
+        let checklist = self.checklist_of(&assignment).await?;
+        if checklist.missing.is_empty() {
+            return Err(DomainError::conflict(
+                "nothing_missing",
+                "Every required document is present",
+            ));
+        }
+        let list = checklist.missing.join(", ");
+        let text = match message.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            Some(custom) => crate::message::validate_text(custom)
+                .map_err(|m| DomainError::invalid("message", m))?,
+            None => format!("Reminder: documents still missing: {list}"),
+        };
+        let primary = assignment.fields.assigned_to;
+        let open = self
+            .tasks
+            .list_for_assignment(assignment.id)
+            .await?
+            .into_iter()
+            .find(|t| {
+                t.template_type.as_deref() == Some(REMINDER_TASK_TYPE)
+                    && t.status != TaskStatus::Done
+            });
+        let now = self.clock.now();
+        let mut tx = self.work.begin().await?;
+        let mentions: Vec<UserId> = primary.into_iter().collect();
+        let posted = tx
+            .messages()
+            .create(assignment.id, actor.user_id, &text, &mentions, false, now)
+            .await?;
+        let (task_id, task_created) = match open {
+            Some(task) => (task.id, false),
+            None => {
+                let fields = TaskFields {
+                    title: "Missing documents".to_owned(),
+                    description: Some(format!("Collect: {list}")),
+                    status: TaskStatus::Todo,
+                    assigned_to: primary,
+                    due_at: None,
+                    template_type: Some(REMINDER_TASK_TYPE.to_owned()),
+                };
+                let task = tx
+                    .tasks()
+                    .create(assignment.id, actor.user_id, &fields, now)
+                    .await?;
+                (task.id, true)
+            }
+        };
+        let entry = ActivityDraft::new(
+            "MISSING_DOC_REMINDER",
+            actor,
+            format!("Missing documents reminded: {list}"),
+        )
+        .on(assignment.id)
+        .with("missing", list.as_str())
+        .with("task_id", task_id)
+        .with("message_id", posted.id);
+        tx.record(&[entry], now).await?;
+        tx.commit().await?;
+        Ok(Reminder {
+            missing: checklist.missing,
+            message: posted,
+            task_id,
+            task_created,
+        })
     }
 
     /// The assignment's documents, if the actor may see the assignment.
