@@ -1,5 +1,6 @@
-//! Documents on assignments: the rows that point at objects in storage, and the counters
-//! that number their versions per assignment and category without gaps.
+//! Documents on assignments and attachments of invoices: the rows that point at objects in
+//! storage, and the counters that number document versions per assignment and category
+//! without gaps.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -37,6 +38,29 @@ enum DocumentVersionCounters {
     AssignmentId,
     Category,
     LastVersion,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum InvoiceAttachments {
+    Table,
+    Id,
+    InvoiceId,
+    UploadedByUserId,
+    OriginalName,
+    ObjectKey,
+    MimeType,
+    Size,
+    Sha256,
+    Category,
+    DeletedAt,
+    DeletedByUserId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Invoices {
+    Table,
+    Id,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -127,6 +151,61 @@ impl MigrationTrait for Migration {
             "ix_assignment_documents_assignment",
             AssignmentDocuments::Table,
             &["assignment_id", "category", "deleted_at"],
+        ))
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(InvoiceAttachments::Table)
+                .col(big_pk_auto(InvoiceAttachments::Id))
+                .col(big_integer(InvoiceAttachments::InvoiceId))
+                .col(big_integer(InvoiceAttachments::UploadedByUserId))
+                .col(string_len(InvoiceAttachments::OriginalName, 255))
+                .col(string_len(InvoiceAttachments::ObjectKey, 255))
+                .col(string_len(InvoiceAttachments::MimeType, 255))
+                .col(big_integer(InvoiceAttachments::Size))
+                .col(string_len(InvoiceAttachments::Sha256, 64))
+                .col(string_len_null(InvoiceAttachments::Category, 100))
+                .col(timestamp_with_time_zone_null(InvoiceAttachments::DeletedAt))
+                .col(big_integer_null(InvoiceAttachments::DeletedByUserId))
+                .col(timestamp_with_time_zone(InvoiceAttachments::CreatedAt))
+                .foreign_key(&mut fk(
+                    "fk_invoice_attachments_invoice_id_invoices",
+                    InvoiceAttachments::Table,
+                    InvoiceAttachments::InvoiceId,
+                    Invoices::Table,
+                    Invoices::Id,
+                    Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_invoice_attachments_uploaded_by_user_id_users",
+                    InvoiceAttachments::Table,
+                    InvoiceAttachments::UploadedByUserId,
+                    Users::Table,
+                    Users::Id,
+                    Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_invoice_attachments_deleted_by_user_id_users",
+                    InvoiceAttachments::Table,
+                    InvoiceAttachments::DeletedByUserId,
+                    Users::Table,
+                    Users::Id,
+                    Restrict,
+                ))
+                .take(),
+        )
+        .await?;
+        m.create_index(unique_index(
+            "uq_invoice_attachments_object_key",
+            InvoiceAttachments::Table,
+            &["object_key"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_invoice_attachments_invoice",
+            InvoiceAttachments::Table,
+            &["invoice_id", "deleted_at"],
         ))
         .await?;
 

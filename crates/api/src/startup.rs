@@ -152,6 +152,7 @@ impl Application {
                 .configure(routes::invoices::configure)
                 .configure(routes::leave::configure)
                 .configure(routes::documents::configure)
+                .configure(routes::attachments::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);

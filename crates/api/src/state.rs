@@ -7,6 +7,7 @@ use zenops_domain::approval::{ApprovalService, InvoiceLedger};
 use zenops_domain::assignment::{AssignmentService, AssignmentSettings};
 use zenops_domain::auth::{AuthService, ThrottlePolicy};
 use zenops_domain::calendar::CalendarService;
+use zenops_domain::document::attachments::AttachmentService;
 use zenops_domain::document::{DocumentPorts, DocumentService, ObjectStorage};
 use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
 use zenops_domain::leave::{LeaveCalendar, LeaveService, RecordedLeave};
@@ -65,6 +66,7 @@ pub struct AppState {
     pub calendar: CalendarService,
     pub leave: LeaveService,
     pub documents: DocumentService,
+    pub attachments: AttachmentService,
     pub public_base_url: Option<String>,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
@@ -106,6 +108,14 @@ impl AppState {
             options.invoice_prefix,
         );
         let ledger: Arc<dyn InvoiceLedger> = Arc::new(invoices.clone());
+        let attachments = AttachmentService::new(
+            a.attachments.clone(),
+            options.storage.clone(),
+            a.work.clone(),
+            invoices.clone(),
+            a.clock.clone(),
+            options.max_upload_bytes,
+        );
         let holidays =
             HolidayService::new(MasterService::new(a.holidays.clone()), assignments.clone());
         Self {
@@ -150,6 +160,7 @@ impl AppState {
                 a.clock.clone(),
                 options.firm_zone,
             ),
+            attachments,
             documents: DocumentService::new(
                 DocumentPorts {
                     repo: a.documents.clone(),

@@ -14,16 +14,18 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
+use zenops_domain::document::attachments::{Attachment, AttachmentRepository, NewAttachment};
 use zenops_domain::document::{
     ByteSource, Document, DocumentId, DocumentRepository, NewDocument, ObjectKey, ObjectStorage,
     ObjectWriter, Review, ReviewStatus, Visibility,
 };
+use zenops_domain::invoice::InvoiceId;
 use zenops_domain::user::UserId;
 use zenops_domain::{DomainError, DomainResult};
 
 use crate::Database;
 use crate::db::stored_time_on;
-use crate::entity::assignment_documents;
+use crate::entity::{assignment_documents, invoice_attachments};
 use crate::error::unexpected;
 use crate::sql::statement_on;
 
@@ -264,6 +266,107 @@ pub(crate) async fn delete_in(
 }
 
 // ---------------------------------------------------------------------------------------
+// Invoice attachments
+
+pub struct SeaAttachmentRepository {
+    db: Database,
+}
+
+impl SeaAttachmentRepository {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn to_attachment(row: invoice_attachments::Model) -> DomainResult<Attachment> {
+    let corrupt =
+        || DomainError::unexpected(format!("attachment {}: stored data is invalid", row.id));
+    Ok(Attachment {
+        id: row.id,
+        invoice_id: InvoiceId(row.invoice_id),
+        uploaded_by: UserId(row.uploaded_by_user_id),
+        original_name: row.original_name,
+        mime_type: row.mime_type,
+        size: u64::try_from(row.size).map_err(|_| corrupt())?,
+        sha256: row.sha256,
+        category: row.category,
+        object_key: ObjectKey::new(row.object_key),
+        created_at: row.created_at,
+    })
+}
+
+#[async_trait]
+impl AttachmentRepository for SeaAttachmentRepository {
+    async fn list(&self, invoice: InvoiceId) -> DomainResult<Vec<Attachment>> {
+        use invoice_attachments::Column as A;
+        invoice_attachments::Entity::find()
+            .filter(A::InvoiceId.eq(invoice.0))
+            .filter(A::DeletedAt.is_null())
+            .order_by_asc(A::Id)
+            .all(&self.db.conn)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(to_attachment)
+            .collect()
+    }
+
+    async fn get(&self, invoice: InvoiceId, id: i64) -> DomainResult<Attachment> {
+        use invoice_attachments::Column as A;
+        let row = invoice_attachments::Entity::find_by_id(id)
+            .filter(A::InvoiceId.eq(invoice.0))
+            .filter(A::DeletedAt.is_null())
+            .one(&self.db.conn)
+            .await
+            .map_err(unexpected)?
+            .ok_or(DomainError::NotFound("Attachment"))?;
+        to_attachment(row)
+    }
+}
+
+pub(crate) async fn insert_attachment_in(
+    txn: &DatabaseTransaction,
+    new: &NewAttachment,
+    at: OffsetDateTime,
+) -> DomainResult<Attachment> {
+    let row = invoice_attachments::ActiveModel {
+        invoice_id: Set(new.invoice_id.0),
+        uploaded_by_user_id: Set(new.uploaded_by.0),
+        original_name: Set(new.original_name.clone()),
+        object_key: Set(new.object_key.as_str().to_owned()),
+        mime_type: Set(new.mime_type.clone()),
+        size: Set(i64::try_from(new.size).map_err(DomainError::unexpected)?),
+        sha256: Set(new.sha256.clone()),
+        category: Set(new.category.clone()),
+        created_at: Set(stored_time_on(txn.get_database_backend(), at)),
+        ..Default::default()
+    };
+    to_attachment(row.insert(txn).await.map_err(unexpected)?)
+}
+
+pub(crate) async fn delete_attachment_in(
+    txn: &DatabaseTransaction,
+    id: i64,
+    by: UserId,
+    at: OffsetDateTime,
+) -> DomainResult<()> {
+    use invoice_attachments::Column as A;
+    let at = stored_time_on(txn.get_database_backend(), at);
+    let updated = invoice_attachments::Entity::update_many()
+        .col_expr(A::DeletedAt, Expr::value(at))
+        .col_expr(A::DeletedByUserId, Expr::value(by.0))
+        .filter(A::Id.eq(id))
+        .filter(A::DeletedAt.is_null())
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    if updated.rows_affected == 0 {
+        return Err(DomainError::NotFound("Attachment"));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
 // Object storage
 
 /// Makes ring the process's TLS provider (for the S3 client and any other rustls user);
@@ -373,7 +476,7 @@ impl ByteSource for StoreReader {
 
 #[async_trait]
 impl ObjectStorage for StoreStorage {
-    fn new_key(&self, assignment_id: i64) -> ObjectKey {
+    fn new_key(&self, scope: &str) -> ObjectKey {
         let mut bytes = [0u8; 16];
         // Without randomness the key still differs by time; never from the file name.
         if getrandom::fill(&mut bytes).is_err() {
@@ -381,7 +484,7 @@ impl ObjectStorage for StoreStorage {
             bytes = nanos.to_le_bytes();
         }
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        ObjectKey::new(format!("assignments/{assignment_id}/{id}"))
+        ObjectKey::new(format!("{scope}/{id}"))
     }
 
     async fn writer(&self, key: &ObjectKey) -> DomainResult<Box<dyn ObjectWriter>> {

@@ -82,6 +82,7 @@ pub struct Adapters {
     pub leave: Arc<dyn LeaveRepository>,
     pub feeds: Arc<dyn FeedTokens>,
     pub documents: Arc<dyn DocumentRepository>,
+    pub attachments: Arc<dyn zenops_domain::document::attachments::AttachmentRepository>,
     pub assignments: Arc<dyn AssignmentRepository>,
     pub activities: Arc<dyn ActivityRepository>,
     pub calendar: Arc<dyn CalendarRepository>,
@@ -132,6 +133,7 @@ impl Adapters {
             leave: Arc::new(leave::SeaLeaveRepository::new(db.clone())),
             feeds: Arc::new(calendar::SeaFeedTokens::new(db.clone())),
             documents: Arc::new(documents::SeaDocumentRepository::new(db.clone())),
+            attachments: Arc::new(documents::SeaAttachmentRepository::new(db.clone())),
             assignments: Arc::new(assignments::SeaAssignmentRepository::new(db.clone())),
             activities: Arc::new(activities::SeaActivityRepository::new(
                 db.clone(),

@@ -415,6 +415,23 @@ impl DocumentStore for SeaTransaction {
         documents::review_in(&self.txn, id, review).await
     }
 
+    async fn insert_attachment(
+        &mut self,
+        new: &zenops_domain::document::attachments::NewAttachment,
+        at: OffsetDateTime,
+    ) -> DomainResult<zenops_domain::document::attachments::Attachment> {
+        documents::insert_attachment_in(&self.txn, new, at).await
+    }
+
+    async fn delete_attachment(
+        &mut self,
+        id: i64,
+        by: UserId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()> {
+        documents::delete_attachment_in(&self.txn, id, by, at).await
+    }
+
     async fn delete(&mut self, id: DocumentId, by: UserId, at: OffsetDateTime) -> DomainResult<()> {
         documents::delete_in(&self.txn, id, by, at).await
     }

@@ -13,7 +13,10 @@ use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::DomainError;
-use zenops_domain::document::{ByteSource, Document, DocumentId, UploadForm, previewable};
+use zenops_domain::document::{
+    ByteSource, Document, DocumentId, StagedUpload, UploadForm, previewable,
+};
+use zenops_domain::invoice::InvoiceId;
 
 use crate::dto::{IdPath, timestamp};
 use crate::error::{ApiError, ApiResult, WriteErrors};
@@ -193,12 +196,46 @@ async fn upload_document(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<IdPath>,
-    mut payload: Multipart,
+    payload: Multipart,
 ) -> ApiResult<HttpResponse> {
     // Access first: an outsider learns nothing, whatever the body.
     state.documents.list(&caller.actor, path.id).await?;
+    let target = Target::Assignment(path.id);
+    let (staged, fields) = receive(&state, &caller, target, payload).await?;
+    let form = UploadForm {
+        category: fields.category,
+        is_final: fields.is_final,
+    };
+    let document = state.documents.record(&caller.actor, staged, form).await?;
+    Ok(HttpResponse::Created().json(DocumentRead::from(&document)))
+}
+
+/// What an upload is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    Assignment(i64),
+    Invoice(InvoiceId),
+}
+
+/// The text fields sent along with a file.
+#[derive(Debug, Default)]
+pub(crate) struct UploadFields {
+    pub category: Option<String>,
+    pub is_final: Option<String>,
+}
+
+/// Reads a multipart upload: the `file` field streams into storage through the target's
+/// service as it arrives; `category` and `is_final` are read as short text; anything else
+/// is read and ignored. Without a file it is 422; on any error after the file was
+/// stored, the object is removed.
+pub(crate) async fn receive(
+    state: &AppState,
+    caller: &Authenticated,
+    target: Target,
+    mut payload: Multipart,
+) -> ApiResult<(StagedUpload, UploadFields)> {
     let mut staged = None;
-    let mut form = UploadForm::default();
+    let mut fields = UploadFields::default();
     let outcome: ApiResult<()> = async {
         while let Some(mut field) = payload
             .try_next()
@@ -226,16 +263,27 @@ async fn upload_document(
                         drop(tx);
                     };
                     let mut source = ChannelSource(rx);
-                    let stage =
-                        state
-                            .documents
-                            .stage(&caller.actor, path.id, &file_name, &mut source);
+                    let stage = async {
+                        match target {
+                            Target::Assignment(id) => {
+                                state
+                                    .documents
+                                    .stage(&caller.actor, id, &file_name, &mut source)
+                                    .await
+                            }
+                            Target::Invoice(id) => {
+                                state
+                                    .attachments
+                                    .stage(&caller.actor, id, &file_name, &mut source)
+                                    .await
+                            }
+                        }
+                    };
                     let ((), result) = futures_util::future::join(pump, stage).await;
                     staged = Some(result?);
                 }
-                "category" => form.category = Some(read_text(&mut field, "category").await?),
-                "is_final" => form.is_final = Some(read_text(&mut field, "is_final").await?),
-                // Anything else the form sends along is read and ignored.
+                "category" => fields.category = Some(read_text(&mut field, "category").await?),
+                "is_final" => fields.is_final = Some(read_text(&mut field, "is_final").await?),
                 _ => while field.try_next().await.ok().flatten().is_some() {},
             }
         }
@@ -247,16 +295,18 @@ async fn upload_document(
         return Err(DomainError::invalid("file", "is required").into());
     };
     if let Err(err) = outcome {
-        state.documents.discard(staged).await;
+        match target {
+            Target::Assignment(_) => state.documents.discard(staged).await,
+            Target::Invoice(_) => state.attachments.discard(staged).await,
+        }
         return Err(err);
     }
-    let document = state.documents.record(&caller.actor, staged, form).await?;
-    Ok(HttpResponse::Created().json(DocumentRead::from(&document)))
+    Ok((staged, fields))
 }
 
 /// The `Content-Disposition` of a download: RFC 6266, an ASCII fallback name plus the
 /// UTF-8 one (`filename*`) when the name is not plain ASCII.
-fn disposition(name: &str, inline: bool) -> ContentDisposition {
+pub(crate) fn disposition(name: &str, inline: bool) -> ContentDisposition {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -294,6 +344,19 @@ fn headers_for(response: &mut actix_web::HttpResponseBuilder, document: &Documen
         .insert_header((header::ETAG, format!("\"{}\"", document.sha256)));
 }
 
+/// A stored object's bytes as a response body, chunk by chunk.
+pub(crate) fn body_of(
+    reader: Box<dyn ByteSource>,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
+    futures_util::stream::unfold(reader, |mut reader| async move {
+        let chunk = reader.next_chunk().await?;
+        let chunk = chunk
+            .map(web::Bytes::from)
+            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()));
+        Some((chunk, reader))
+    })
+}
+
 /// Streams the document's bytes with their type and length.
 async fn serve(
     state: &AppState,
@@ -312,13 +375,7 @@ async fn serve(
         ))
         .into());
     }
-    let body = futures_util::stream::unfold(reader, |mut reader| async move {
-        let chunk = reader.next_chunk().await?;
-        let chunk = chunk
-            .map(web::Bytes::from)
-            .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()));
-        Some((chunk, reader))
-    });
+    let body = body_of(reader);
     let mut response = HttpResponse::Ok();
     headers_for(&mut response, &document, inline);
     Ok(response.no_chunking(document.size).streaming(body))

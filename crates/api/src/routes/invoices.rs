@@ -283,9 +283,7 @@ pub struct InvoiceDetailRead {
     pub payments: Vec<PaymentRead>,
     pub adjustments: Vec<AdjustmentRead>,
     pub audit_trail: Vec<AuditRead>,
-    /// Attachments arrive with the documents module; empty until then.
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    pub attachments: Vec<crate::routes::attachments::AttachmentRead>,
 }
 
 impl InvoiceDetailRead {
@@ -682,7 +680,13 @@ async fn detail(
     id: InvoiceId,
 ) -> ApiResult<InvoiceDetailRead> {
     let detail = state.invoices.get(&caller.actor, id).await?;
-    InvoiceDetailRead::new(detail, today(state))
+    let attachments = state.attachments.list(&caller.actor, id).await?;
+    let mut read = InvoiceDetailRead::new(detail, today(state))?;
+    read.attachments = attachments
+        .iter()
+        .map(crate::routes::attachments::AttachmentRead::from)
+        .collect();
+    Ok(read)
 }
 
 /// The ledger: invoices of the work the caller may see (`view_invoices` or

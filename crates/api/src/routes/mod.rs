@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod approvals;
 pub mod assignments;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod documents;

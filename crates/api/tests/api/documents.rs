@@ -598,3 +598,70 @@ async fn the_checklist_shows_what_is_missing_and_a_reminder_makes_one_task() {
     );
     assert!(texts.contains(&"Please send the rest today"));
 }
+
+#[tokio::test]
+async fn invoice_attachments_share_the_storage_and_rules_of_documents() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let finance = app.login(FINANCE).await;
+    let (assignment, _) = crate::invoices::billable(&app, &admin, "Attach", "5000").await;
+    let invoice = crate::invoices::draft(&app, &finance, assignment).await["id"]
+        .as_i64()
+        .unwrap();
+    let base = format!("/api/invoices/{invoice}/attachments");
+    let send = |token: String, name: &'static str, bytes: Vec<u8>| {
+        let app = &app;
+        let url = app.url(&format!("{base}/upload"));
+        async move {
+            let form = Form::new()
+                .part("file", Part::bytes(bytes).file_name(name))
+                .text("category", "Acknowledgement");
+            app.client
+                .post(url)
+                .bearer_auth(token)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let added = expect(send(finance.clone(), "ack.pdf", PDF.to_vec()).await, 201).await;
+    assert_eq!(added["category"], "Acknowledgement");
+    assert_eq!(added["sha256"], hex(PDF));
+    // The drawer reads them from the invoice.
+    let detail = expect(
+        app.get(&format!("/api/invoices/{invoice}"), &finance).await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["attachments"][0]["id"], added["id"]);
+    assert_eq!(detail["attachments"][0]["original_name"], "ack.pdf");
+    let download = app
+        .client
+        .get(app.url(&format!("{base}/{}/download", added["id"])))
+        .bearer_auth(&finance)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(&download.bytes().await.unwrap()[..], PDF);
+    // The same refusals as documents; nothing kept.
+    let mut elf = vec![0x7F, b'E', b'L', b'F', 2, 1, 1, 0];
+    elf.resize(2048, 0);
+    expect(send(finance.clone(), "x.pdf", elf).await, 415).await;
+    // Those who may not modify invoices may not attach; outsiders do not see them.
+    let field = app.login(FIELD).await;
+    expect(send(field.clone(), "y.pdf", PDF.to_vec()).await, 403).await;
+    expect(app.get(&base, &field).await, 403).await;
+    let deleted = expect(
+        app.delete(&format!("{base}/{}", added["id"]), &finance)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(deleted["status"], "ok");
+    let listed = expect(app.get(&base, &finance).await, 200).await;
+    assert!(listed.as_array().unwrap().is_empty());
+    // Only the one accepted file was ever stored.
+    assert_eq!(stored_files(&app).len(), 1);
+}

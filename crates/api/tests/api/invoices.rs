@@ -7,7 +7,7 @@ use crate::assignments::{bank_case, create};
 use crate::helpers::*;
 
 /// A BANK case at Axis / Chennai Main (Tamil Nadu) with a fee, made by an ADMIN.
-async fn billable(app: &TestApp, admin: &str, borrower: &str, fee: &str) -> (i64, String) {
+pub async fn billable(app: &TestApp, admin: &str, borrower: &str, fee: &str) -> (i64, String) {
     let mut body = bank_case(borrower);
     body["fees"] = json!(fee);
     let made = create(app, admin, &body).await;
@@ -17,7 +17,7 @@ async fn billable(app: &TestApp, admin: &str, borrower: &str, fee: &str) -> (i64
     )
 }
 
-async fn draft(app: &TestApp, token: &str, assignment: i64) -> Value {
+pub async fn draft(app: &TestApp, token: &str, assignment: i64) -> Value {
     expect(
         app.post(
             "/api/invoices",

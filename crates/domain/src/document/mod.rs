@@ -28,6 +28,7 @@ use crate::error::DomainResult;
 use crate::named::named_enum;
 use crate::user::UserId;
 
+pub mod attachments;
 pub mod checklist;
 mod service;
 pub use service::{
@@ -282,6 +283,18 @@ pub trait DocumentStore: Send {
         at: OffsetDateTime,
     ) -> DomainResult<()>;
     async fn review(&mut self, id: DocumentId, review: &Review) -> DomainResult<()>;
+    async fn insert_attachment(
+        &mut self,
+        new: &attachments::NewAttachment,
+        at: OffsetDateTime,
+    ) -> DomainResult<attachments::Attachment>;
+    /// Soft-deletes an invoice attachment (`NotFound("Attachment")` when already gone).
+    async fn delete_attachment(
+        &mut self,
+        id: i64,
+        by: UserId,
+        at: OffsetDateTime,
+    ) -> DomainResult<()>;
     /// Soft-deletes it (`NotFound("Document")` when already gone).
     async fn delete(&mut self, id: DocumentId, by: UserId, at: OffsetDateTime) -> DomainResult<()>;
 }
@@ -305,8 +318,8 @@ pub trait ObjectWriter: Send {
 /// Where document content lives (a directory, an S3 bucket).
 #[async_trait]
 pub trait ObjectStorage: Send + Sync {
-    /// A fresh key for a new object of the assignment (server-made, random).
-    fn new_key(&self, assignment_id: i64) -> ObjectKey;
+    /// A fresh key for a new object under `scope` (`assignments/12`; server-made, random).
+    fn new_key(&self, scope: &str) -> ObjectKey;
     async fn writer(&self, key: &ObjectKey) -> DomainResult<Box<dyn ObjectWriter>>;
     /// The object's bytes, streamed; `NotFound("Stored file")` when it is missing.
     async fn reader(&self, key: &ObjectKey) -> DomainResult<Box<dyn ByteSource>>;

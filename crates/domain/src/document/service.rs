@@ -30,6 +30,7 @@ use crate::work::UnitOfWork;
 #[derive(Debug)]
 #[must_use = "a staged upload is recorded or discarded, or its object is left behind"]
 pub struct StagedUpload {
+    /// The assignment (or invoice) it is staged for.
     assignment_id: i64,
     key: ObjectKey,
     name: String,
@@ -41,6 +42,21 @@ pub struct StagedUpload {
 impl StagedUpload {
     pub fn size(&self) -> u64 {
         self.size
+    }
+    pub(crate) fn owner(&self) -> i64 {
+        self.assignment_id
+    }
+    pub(crate) fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+    pub(crate) fn mime(&self) -> &'static str {
+        self.mime
+    }
+    pub(crate) fn sha256(&self) -> &str {
+        &self.sha256
     }
 }
 
@@ -115,6 +131,84 @@ fn parse_category(raw: Option<&str>) -> DomainResult<Option<String>> {
     text::parse_optional(raw, CATEGORY_MAX_CHARS)
         .map_err(|m| DomainError::invalid("category", m))
         .map(|c| c.filter(|c| !c.is_empty()))
+}
+
+/// Streams an uploaded file into storage under `key`: the size limit is held while it
+/// arrives (413, nothing kept), its type is sniffed from its first bytes (415, nothing
+/// kept), and its SHA-256 computed on the way. `owner` is the assignment or invoice the
+/// object is staged for.
+pub(crate) async fn stream_in(
+    storage: &dyn ObjectStorage,
+    key: ObjectKey,
+    owner: i64,
+    file_name: &str,
+    source: &mut dyn ByteSource,
+    max_bytes: u64,
+) -> DomainResult<StagedUpload> {
+    let name = sanitize_file_name(file_name);
+    let mut writer = storage.writer(&key).await?;
+    let mut hasher = Sha256::new();
+    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+    let mut mime: Option<&'static str> = None;
+    let mut size: u64 = 0;
+    loop {
+        let chunk = match source.next_chunk().await {
+            None => break,
+            Some(Ok(chunk)) => chunk,
+            Some(Err(err)) => {
+                writer.abort().await;
+                return Err(err);
+            }
+        };
+        size = size.saturating_add(chunk.len() as u64);
+        if size > max_bytes {
+            writer.abort().await;
+            return Err(DomainError::TooLarge {
+                limit_bytes: max_bytes,
+            });
+        }
+        if mime.is_none() {
+            let room = SNIFF_BYTES - head.len();
+            head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if head.len() >= SNIFF_BYTES {
+                match accept_content(&head, &name) {
+                    Ok(found) => mime = Some(found),
+                    Err(reason) => {
+                        writer.abort().await;
+                        return Err(DomainError::Unsupported(reason));
+                    }
+                }
+            }
+        }
+        hasher.update(&chunk);
+        if let Err(err) = writer.write(chunk).await {
+            writer.abort().await;
+            return Err(err);
+        }
+    }
+    let mime = match mime {
+        Some(found) => found,
+        None => match accept_content(&head, &name) {
+            Ok(found) => found,
+            Err(reason) => {
+                writer.abort().await;
+                return Err(if head.is_empty() {
+                    DomainError::invalid("file", reason)
+                } else {
+                    DomainError::Unsupported(reason)
+                });
+            }
+        },
+    };
+    writer.finish().await?;
+    Ok(StagedUpload {
+        assignment_id: owner,
+        key,
+        name,
+        mime,
+        size,
+        sha256: hex(&hasher.finalize()),
+    })
 }
 
 impl DocumentService {
@@ -326,71 +420,18 @@ impl DocumentService {
         source: &mut dyn ByteSource,
     ) -> DomainResult<StagedUpload> {
         let assignment = self.assignments.load(actor, assignment_id).await?;
-        let name = sanitize_file_name(file_name);
-        let key = self.storage.new_key(assignment.id);
-        let mut writer = self.storage.writer(&key).await?;
-        let mut hasher = Sha256::new();
-        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
-        let mut mime: Option<&'static str> = None;
-        let mut size: u64 = 0;
-        loop {
-            let chunk = match source.next_chunk().await {
-                None => break,
-                Some(Ok(chunk)) => chunk,
-                Some(Err(err)) => {
-                    writer.abort().await;
-                    return Err(err);
-                }
-            };
-            size = size.saturating_add(chunk.len() as u64);
-            if size > self.max_bytes {
-                writer.abort().await;
-                return Err(DomainError::TooLarge {
-                    limit_bytes: self.max_bytes,
-                });
-            }
-            if mime.is_none() {
-                let room = SNIFF_BYTES - head.len();
-                head.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if head.len() >= SNIFF_BYTES {
-                    match accept_content(&head, &name) {
-                        Ok(found) => mime = Some(found),
-                        Err(reason) => {
-                            writer.abort().await;
-                            return Err(DomainError::Unsupported(reason));
-                        }
-                    }
-                }
-            }
-            hasher.update(&chunk);
-            if let Err(err) = writer.write(chunk).await {
-                writer.abort().await;
-                return Err(err);
-            }
-        }
-        let mime = match mime {
-            Some(found) => found,
-            None => match accept_content(&head, &name) {
-                Ok(found) => found,
-                Err(reason) => {
-                    writer.abort().await;
-                    return Err(if head.is_empty() {
-                        DomainError::invalid("file", reason)
-                    } else {
-                        DomainError::Unsupported(reason)
-                    });
-                }
-            },
-        };
-        writer.finish().await?;
-        Ok(StagedUpload {
-            assignment_id: assignment.id,
+        let key = self
+            .storage
+            .new_key(&format!("assignments/{}", assignment.id));
+        stream_in(
+            self.storage.as_ref(),
             key,
-            name,
-            mime,
-            size,
-            sha256: hex(&hasher.finalize()),
-        })
+            assignment.id,
+            file_name,
+            source,
+            self.max_bytes,
+        )
+        .await
     }
 
     /// Removes a staged object that will not be recorded.

@@ -20,6 +20,7 @@ pub mod doc_templates;
 pub mod holidays;
 pub mod idempotency_keys;
 pub mod invoice_adjustments;
+pub mod invoice_attachments;
 pub mod invoice_audit_logs;
 pub mod invoice_items;
 pub mod invoice_payments;
