@@ -665,3 +665,103 @@ async fn invoice_attachments_share_the_storage_and_rules_of_documents() {
     // Only the one accepted file was ever stored.
     assert_eq!(stored_files(&app).len(), 1);
 }
+
+/// Keys of the objects under `prefix` in the S3 server's bucket (its ListObjectsV2 XML).
+async fn s3_keys(app: &TestApp, endpoint: &str, bucket: &str, prefix: &str) -> Vec<String> {
+    let xml = app
+        .client
+        .get(format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    xml.split("<Key>")
+        .skip(1)
+        .filter_map(|part| part.split("</Key>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_round_trip_works_on_an_s3_compatible_store() {
+    let (Ok(url), Ok(endpoint)) = (
+        std::env::var("TEST_S3_URL"),
+        std::env::var("AWS_ENDPOINT_URL"),
+    ) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs this test against an S3 server: `source .ci/s3` first"
+        );
+        eprintln!("skipped: no S3 server (`source .ci/s3` starts one)");
+        return;
+    };
+    let (bucket, base) = url.trim_start_matches("s3://").split_once('/').unwrap();
+    // A prefix of this run's own: the bucket is shared by every test and both databases.
+    let prefix = format!("{base}/{}", uuid::Uuid::new_v4().simple());
+    let storage = format!("s3://{bucket}/{prefix}");
+    let app = spawn_app_with(|s| {
+        s.storage_url = Some(storage);
+        s.max_upload_mb = 1;
+    })
+    .await;
+    let admin = app.login(ADMIN).await;
+    let id = field_case(&app, &admin).await;
+    let uploaded = expect(
+        upload(
+            &app,
+            &admin,
+            id,
+            "deed.pdf",
+            PDF.to_vec(),
+            Some("Sale Deed"),
+            false,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let keys = s3_keys(&app, &endpoint, bucket, &prefix).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(stored_files(&app).is_empty(), "nothing on the local disk");
+    let download = app
+        .client
+        .get(app.url(&format!(
+            "/api/assignments/{id}/documents/{}/download",
+            uploaded["id"]
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let bytes = download.bytes().await.unwrap();
+    assert_eq!(&bytes[..], PDF);
+    assert_eq!(hex(&bytes), uploaded["sha256"].as_str().unwrap());
+    // Over the limit on S3 too: 413 and no object left (the multipart upload is aborted).
+    let mut big = PDF.to_vec();
+    big.resize(1024 * 1024 + 1, b' ');
+    expect(
+        upload(&app, &admin, id, "big.pdf", big, None, false).await,
+        413,
+    )
+    .await;
+    assert_eq!(s3_keys(&app, &endpoint, bucket, &prefix).await.len(), 1);
+    expect(
+        app.delete(
+            &format!("/api/assignments/{id}/documents/{}", uploaded["id"]),
+            &admin,
+        )
+        .await,
+        204,
+    )
+    .await;
+    let listed = expect(
+        app.get(&format!("/api/assignments/{id}/documents"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    assert!(listed.as_array().unwrap().is_empty());
+}
