@@ -65,6 +65,7 @@ pub async fn prepare_database(settings: &Settings) -> Result<Database, StartupEr
 pub async fn seed_demo_work(settings: &Settings, adapters: &Adapters) -> Result<(), StartupError> {
     let firm = zenops_infra::seed::DemoFirm {
         zone: settings.firm_zone()?,
+        storage: settings.storage()?,
         weekly_offs: settings.weekly_offs()?,
         code_prefix: settings.assignment_code_prefix.trim().to_owned(),
         invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),

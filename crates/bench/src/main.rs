@@ -13,6 +13,7 @@
 mod api;
 mod load;
 mod server;
+mod upload;
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
@@ -120,6 +121,11 @@ struct Cli {
     /// Run only the sign-in scenario: no assignment is created or read.
     #[arg(long)]
     logins_only: bool,
+
+    /// Only measure the server's memory around one document upload (and download) of this
+    /// many MiB, streamed; no other scenario runs.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    upload_memory_mb: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -303,9 +309,25 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
     eprintln!("reference data: {reference_summary:?}");
 
     let mut rows = Vec::new();
+    if let Some(mb) = cli.upload_memory_mb {
+        let m = upload::measure(&client, &base, &server, mb).await?;
+        println!(
+            "\n## {} — document upload of {} MiB, streamed\n\n| moment | VmRSS MB | VmHWM (peak) MB |\n| --- | ---: | ---: |\n| before | {:.1} | {:.1} |\n| after the upload ({:.2} s) | {:.1} | {:.1} |\n| after the download ({:.2} s) | {:.1} | {:.1} |",
+            kind.label(),
+            m.file_mb,
+            m.before.rss_mb,
+            m.before.hwm_mb,
+            m.upload_s,
+            m.after_upload.rss_mb,
+            m.after_upload.hwm_mb,
+            m.download_s,
+            m.after_download.rss_mb,
+            m.after_download.hwm_mb,
+        );
+    }
     let scenarios = if cli.smoke {
         smoke_scenarios(&client, &base)
-    } else if cli.logins_only {
+    } else if cli.logins_only || cli.upload_memory_mb.is_some() {
         Vec::new()
     } else {
         let (row, ids) = create_scenario(cli, &client, &base, &reference).await?;

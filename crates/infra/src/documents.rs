@@ -378,7 +378,15 @@ pub fn install_tls_provider() {
 /// Document content in an `object_store` store: a directory or an S3-compatible bucket.
 pub struct StoreStorage {
     store: Arc<dyn ObjectStore>,
+    /// Bytes buffered into each part of a streamed write: S3 wants at least 5 MiB per part
+    /// (but the last); a directory takes any size, so its parts are small.
+    part_bytes: usize,
 }
+
+/// Parts of writes to a directory.
+const LOCAL_PART_BYTES: usize = 1024 * 1024;
+/// Parts of writes to S3: its smallest part size.
+const S3_PART_BYTES: usize = 5 * 1024 * 1024;
 
 impl StoreStorage {
     /// Objects under `dir` on the local file system (created if missing).
@@ -389,6 +397,7 @@ impl StoreStorage {
             .map_err(|e| format!("cannot use {}: {e}", dir.display()))?;
         Ok(Self {
             store: Arc::new(store),
+            part_bytes: LOCAL_PART_BYTES,
         })
     }
 
@@ -411,7 +420,10 @@ impl StoreStorage {
             Some(prefix) => Arc::new(object_store::prefix::PrefixStore::new(store, prefix)),
             None => Arc::new(store),
         };
-        Ok(Self { store })
+        Ok(Self {
+            store,
+            part_bytes: S3_PART_BYTES,
+        })
     }
 }
 
@@ -437,9 +449,10 @@ struct StoreWriter {
 #[async_trait]
 impl ObjectWriter for StoreWriter {
     async fn write(&mut self, chunk: Vec<u8>) -> DomainResult<()> {
-        // Back-pressure: at most a few parts in flight, so memory stays bounded.
+        // Back-pressure: one part in flight while the next fills, so an upload holds at
+        // most about two parts in memory however large the file.
         self.upload
-            .wait_for_capacity(4)
+            .wait_for_capacity(1)
             .await
             .map_err(DomainError::unexpected)?;
         self.upload.write(&chunk);
@@ -494,7 +507,7 @@ impl ObjectStorage for StoreStorage {
             .await
             .map_err(DomainError::unexpected)?;
         Ok(Box::new(StoreWriter {
-            upload: WriteMultipart::new(upload),
+            upload: WriteMultipart::new_with_chunk_size(upload, self.part_bytes),
         }))
     }
 

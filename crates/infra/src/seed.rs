@@ -404,9 +404,11 @@ async fn seed_master_data(txn: &DatabaseTransaction, at: Stamp) -> Result<(), se
 }
 
 /// How the demo firm is set up: the settings its services run with.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DemoFirm {
     pub zone: zenops_domain::sla::FirmZone,
+    /// Where the demo documents go.
+    pub storage: std::sync::Arc<dyn zenops_domain::document::ObjectStorage>,
     pub weekly_offs: zenops_domain::workdays::WeeklyOffs,
     pub code_prefix: String,
     pub invoice_prefix: String,
@@ -795,7 +797,85 @@ pub async fn seed_demo_work(adapters: &crate::Adapters, firm: &DemoFirm) -> Doma
     .await?;
     seed_demo_invoices(adapters, &assignments, &invoicing, &made, &admin, &ops).await?;
     seed_demo_leave(adapters, firm, days, [&hr, &assistant, &field, &employee]).await?;
+    seed_demo_documents(adapters, firm, &assignments, &made, &ops).await?;
     Ok(true)
+}
+
+/// A few small generated documents (a one-page PDF, a CSV of comparables, a site note) on
+/// the first demo assignments, one of them final and one reviewed.
+async fn seed_demo_documents(
+    adapters: &crate::Adapters,
+    firm: &DemoFirm,
+    assignments: &zenops_domain::assignment::AssignmentService,
+    made: &[(i64, Option<zenops_domain::user::UserId>, Option<&str>)],
+    ops: &zenops_domain::user::User,
+) -> DomainResult<()> {
+    use zenops_domain::Actor;
+    use zenops_domain::document::{
+        DEFAULT_MAX_UPLOAD_BYTES, DocumentPorts, DocumentService, InMemory, UploadForm,
+    };
+
+    let documents = DocumentService::new(
+        DocumentPorts {
+            repo: adapters.documents.clone(),
+            storage: firm.storage.clone(),
+            rules: adapters.doc_templates.clone(),
+            tasks: adapters.tasks.clone(),
+        },
+        adapters.work.clone(),
+        assignments.clone(),
+        adapters.clock.clone(),
+        DEFAULT_MAX_UPLOAD_BYTES,
+    );
+    let actor = Actor::new(ops.id, ops.roles.clone(), &ops.capability_overrides);
+    let pdf = |title: &str| {
+        format!(
+            "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+             2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n\
+             3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\n\
+             % {title}\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        )
+        .into_bytes()
+    };
+    let files: [(&str, Vec<u8>, &str, bool); 3] = [
+        ("Sale deed.pdf", pdf("Sale deed"), "Sale Deed", true),
+        (
+            "Comparables.csv",
+            b"locality,rate_per_sqft\nAnna Nagar,14500\nT Nagar,16200\n".to_vec(),
+            "Photos",
+            false,
+        ),
+        (
+            "Site visit note.txt",
+            b"Site visited; boundaries match the deed.\n".to_vec(),
+            "Draft Report",
+            false,
+        ),
+    ];
+    for (n, (id, _, _)) in made.iter().take(3).enumerate() {
+        for (name, bytes, category, is_final) in files.iter().take(n + 1) {
+            let staged = documents
+                .stage(&actor, *id, name, &mut InMemory::new(bytes.clone()))
+                .await?;
+            let form = UploadForm {
+                category: Some((*category).to_owned()),
+                is_final: Some(is_final.to_string()),
+            };
+            let document = documents.record(&actor, staged, form).await?;
+            if n == 2 && *is_final {
+                documents
+                    .review(
+                        &actor,
+                        *id,
+                        document.id,
+                        "REVIEWED",
+                        Some("Clear copy".into()),
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Leave in each state: the assistant's pending trip, the field valuer's approved medical

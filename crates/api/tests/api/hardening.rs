@@ -342,7 +342,7 @@ async fn oversized_text_is_refused_at_the_column_limit() {
 /// Which domain limit guards each text column, or why none is needed (the server writes
 /// it). A new text column fails this test until it is listed here with its limit.
 fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
-    use zenops_domain::{approval, calendar, message, task};
+    use zenops_domain::{approval, calendar, document, message, task};
     let limit = match (table, column) {
         ("users", "email") => Some(limits::NAME),
         ("users", "full_name") => Some(limits::NAME),
@@ -416,6 +416,19 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("holidays", "holiday_date") => None,
         // A SHA-256 in hex, written by the server.
         ("calendar_feed_tokens", "token_hash") => None,
+        ("assignment_documents" | "invoice_attachments", "original_name") => {
+            Some(document::NAME_MAX_CHARS)
+        }
+        (
+            "assignment_documents" | "invoice_attachments" | "document_version_counters",
+            "category",
+        ) => Some(document::CATEGORY_MAX_CHARS),
+        ("assignment_documents", "review_note") => Some(document::NOTE_MAX_CHARS),
+        // Server-made keys, sniffed types, checksums and enums.
+        ("assignment_documents" | "invoice_attachments", "object_key" | "mime_type" | "sha256") => {
+            None
+        }
+        ("assignment_documents", "review_status" | "visibility") => None,
         ("approvals", "reason") => Some(limits::LONG),
         ("approvals", "decision_comment") => Some(approval::COMMENT_MAX_CHARS),
         // Enums and the action's parameters, written by the server from typed values.

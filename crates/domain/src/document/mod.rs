@@ -306,6 +306,22 @@ pub trait ByteSource: Send {
     async fn next_chunk(&mut self) -> Option<DomainResult<Vec<u8>>>;
 }
 
+/// A small file already in memory (generated files, tests), as one chunk.
+pub struct InMemory(Option<Vec<u8>>);
+
+impl InMemory {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Some(bytes))
+    }
+}
+
+#[async_trait]
+impl ByteSource for InMemory {
+    async fn next_chunk(&mut self) -> Option<DomainResult<Vec<u8>>> {
+        self.0.take().map(Ok)
+    }
+}
+
 /// An object being written; nothing is visible until [`finish`](Self::finish).
 #[async_trait]
 pub trait ObjectWriter: Send {
