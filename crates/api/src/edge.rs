@@ -298,6 +298,7 @@ mod tests {
         .run();
         actix_web::rt::spawn(server);
 
+        zenops_infra::documents::install_tls_provider();
         let client = reqwest::Client::new();
         let response = client
             .get(format!("{address}/boom"))
