@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
-use sea_orm::sea_query::{Expr, Value};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Value};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -112,9 +112,10 @@ impl DocumentRepository for SeaDocumentRepository {
     }
 }
 
-/// The counter's key for a category: `''` stands for none.
+/// The counter's key for a category: its lower case (categories are compared without
+/// regard to case, as the checklist does); `''` stands for none.
 fn counter_category(category: Option<&str>) -> String {
-    category.unwrap_or_default().to_owned()
+    category.unwrap_or_default().trim().to_lowercase()
 }
 
 /// [`zenops_domain::document::DocumentStore::next_version`] inside `txn`: one statement
@@ -190,8 +191,10 @@ pub(crate) async fn set_final_in(
     let now = stored_time_on(backend, at);
     if is_final {
         let same_category = match &document.category {
-            Some(category) => C::Category.eq(category.clone()),
-            None => C::Category.is_null(),
+            Some(category) => {
+                Expr::expr(Func::lower(Expr::col(C::Category))).eq(category.trim().to_lowercase())
+            }
+            None => C::Category.is_null().into(),
         };
         assignment_documents::Entity::update_many()
             .col_expr(C::IsFinal, Expr::value(false))
@@ -403,16 +406,14 @@ impl StoreStorage {
 
     /// Objects in an S3-compatible bucket, `s3://bucket[/prefix]`, with the usual AWS
     /// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, and
-    /// `AWS_ENDPOINT_URL` for MinIO, R2 and other S3-compatible servers).
+    /// `AWS_ENDPOINT_URL` for MinIO, R2 and other S3-compatible servers; `AWS_ALLOW_HTTP=true`
+    /// for one without TLS).
     pub fn s3(url: &str) -> Result<Self, String> {
         install_tls_provider();
         let (bucket_url, prefix) = split_prefix(url);
-        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(bucket_url);
-        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-            builder = builder
-                .with_allow_http(endpoint.starts_with("http://"))
-                .with_endpoint(endpoint);
-        }
+        // `from_env` reads the AWS variables, `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP`
+        // (plain HTTP only when that says so).
+        let builder = object_store::aws::AmazonS3Builder::from_env().with_url(bucket_url);
         let store = builder
             .build()
             .map_err(|e| format!("cannot use {url}: {e}"))?;

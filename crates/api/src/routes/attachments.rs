@@ -117,7 +117,7 @@ async fn upload_attachment(
 }
 
 /// The attachment, streamed as a download.
-#[utoipa::path(tag = "invoices", params(AttachmentPath), responses((status = 200, description = "The file", content_type = "application/octet-stream"), WriteErrors), security(("bearer" = [])))]
+#[utoipa::path(tag = "invoices", params(AttachmentPath), responses((status = 200, description = "The file, with its sniffed type", content_type = "*/*"), WriteErrors), security(("bearer" = [])))]
 #[get("/api/invoices/{id}/attachments/{attachment_id}/download")]
 async fn download_attachment(
     state: web::Data<AppState>,
@@ -129,7 +129,10 @@ async fn download_attachment(
         .open(&caller.actor, InvoiceId(path.id), path.attachment_id)
         .await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, attachment.mime_type.clone()))
+        .insert_header((
+            header::CONTENT_TYPE,
+            crate::routes::documents::content_type(&attachment.mime_type),
+        ))
         .insert_header(disposition(&attachment.original_name, false))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header(("X-Content-Type-Options", "nosniff"))

@@ -139,6 +139,14 @@ pub struct EventInput {
 
 impl EventInput {
     fn into_form(self, zone: &FirmZone) -> ApiResult<EventForm> {
+        if let Some(Some(payload)) = &self.payload_json
+            && !payload.is_object()
+            && !payload.is_null()
+        {
+            return Err(
+                zenops_domain::DomainError::invalid("payload_json", "must be an object").into(),
+            );
+        }
         let at = |value: Option<DateOrTime>, field: &str| {
             value.map(|v| v.resolve(zone, field)).transpose()
         };

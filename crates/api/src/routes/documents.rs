@@ -13,9 +13,7 @@ use tokio::sync::mpsc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::DomainError;
-use zenops_domain::document::{
-    ByteSource, Document, DocumentId, StagedUpload, UploadForm, previewable,
-};
+use zenops_domain::document::{ByteSource, Document, DocumentId, StagedUpload, UploadForm};
 use zenops_domain::invoice::InvoiceId;
 
 use crate::dto::{IdPath, timestamp};
@@ -43,10 +41,10 @@ pub struct DocumentRead {
     /// 1, 2, … per assignment and category.
     pub version_number: u32,
     pub is_final: bool,
-    /// RECEIVED, REVIEWED, FINAL, NEEDS_CLARIFICATION or REJECTED.
+    /// UPLOADED, RECEIVED, REVIEWED, FINAL, NEEDS_CLARIFICATION or REJECTED.
     #[schema(example = "RECEIVED")]
     pub review_status: String,
-    /// INTERNAL_ONLY or CLIENT_VISIBLE.
+    /// INTERNAL_ONLY or PARTNER_RELEASED.
     pub visibility: String,
     pub reviewed_by_user_id: Option<i64>,
     #[serde(with = "timestamp::option")]
@@ -118,7 +116,7 @@ pub struct FinalInput {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReviewInput {
-    /// RECEIVED, REVIEWED, FINAL, NEEDS_CLARIFICATION or REJECTED.
+    /// UPLOADED, RECEIVED, REVIEWED, FINAL, NEEDS_CLARIFICATION or REJECTED.
     pub review_status: String,
     pub note: Option<String>,
     /// Accepted for the drawer's sake; comments are not kept yet.
@@ -262,8 +260,11 @@ pub(crate) async fn receive(
                         }
                         drop(tx);
                     };
-                    let mut source = ChannelSource(rx);
-                    let stage = async {
+                    // The service's side owns the receiver: when it stops reading (a
+                    // limit, a refused type), the receiver goes with it, the pump's next
+                    // send fails, and the rest of the body is left unread.
+                    let stage = async move {
+                        let mut source = ChannelSource(rx);
                         match target {
                             Target::Assignment(id) => {
                                 state
@@ -337,11 +338,24 @@ pub(crate) fn disposition(name: &str, inline: bool) -> ContentDisposition {
 
 fn headers_for(response: &mut actix_web::HttpResponseBuilder, document: &Document, inline: bool) {
     response
-        .insert_header((header::CONTENT_TYPE, document.mime_type.clone()))
+        .insert_header((header::CONTENT_TYPE, content_type(&document.mime_type)))
         .insert_header(disposition(&document.original_name, inline))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((header::ETAG, format!("\"{}\"", document.sha256)));
+    if inline {
+        // Shown in the browser, it runs nothing and reaches nothing.
+        response.insert_header((header::CONTENT_SECURITY_POLICY, "sandbox"));
+    }
+}
+
+/// The stored type as a `Content-Type`: text is UTF-8 (it was checked on upload).
+pub(crate) fn content_type(mime: &str) -> String {
+    if mime.starts_with("text/") {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_owned()
+    }
 }
 
 /// A stored object's bytes as a response body, chunk by chunk.
@@ -368,13 +382,6 @@ async fn serve(
         .documents
         .open(&caller.actor, path.id, DocumentId(path.doc_id), inline)
         .await?;
-    if inline && !previewable(&document.mime_type) {
-        return Err(DomainError::Unsupported(format!(
-            "{} files are downloaded, not previewed",
-            document.mime_type
-        ))
-        .into());
-    }
     let body = body_of(reader);
     let mut response = HttpResponse::Ok();
     headers_for(&mut response, &document, inline);
@@ -382,7 +389,7 @@ async fn serve(
 }
 
 /// The document as a download (`Content-Disposition: attachment`), streamed.
-#[utoipa::path(get, tag = "documents", params(DocumentPath), responses((status = 200, description = "The file", content_type = "application/octet-stream"), WriteErrors), security(("bearer" = [])))]
+#[utoipa::path(get, tag = "documents", params(DocumentPath), responses((status = 200, description = "The file, with its sniffed type", content_type = "*/*"), WriteErrors), security(("bearer" = [])))]
 #[route(
     "/api/assignments/{id}/documents/{doc_id}/download",
     method = "GET",
@@ -401,7 +408,7 @@ async fn download_document(
 }
 
 /// The document shown inline (PDFs, images and text only; others 415), streamed.
-#[utoipa::path(get, tag = "documents", params(DocumentPath), responses((status = 200, description = "The file", content_type = "application/octet-stream"), (status = 415, description = "Not previewable", body = crate::error::ErrorBody), WriteErrors), security(("bearer" = [])))]
+#[utoipa::path(get, tag = "documents", params(DocumentPath), responses((status = 200, description = "The file, with its sniffed type", content_type = "*/*"), (status = 415, description = "Not previewable", body = crate::error::ErrorBody), WriteErrors), security(("bearer" = [])))]
 #[route(
     "/api/assignments/{id}/documents/{doc_id}/preview",
     method = "GET",
@@ -428,7 +435,7 @@ async fn head(
 ) -> ApiResult<HttpResponse> {
     let document = state
         .documents
-        .head(&caller.actor, path.id, DocumentId(path.doc_id))
+        .head(&caller.actor, path.id, DocumentId(path.doc_id), inline)
         .await?;
     let mut response = HttpResponse::Ok();
     headers_for(&mut response, &document, inline);
@@ -536,6 +543,9 @@ pub struct RemindInput {
 /// What a reminder did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RemindRead {
+    /// `Reminder sent`.
+    pub detail: &'static str,
+    pub missing_documents: Vec<String>,
     pub missing_categories: Vec<String>,
     /// The chat message posted.
     pub message_id: i64,
@@ -561,6 +571,8 @@ async fn remind_documents(
         .remind(&caller.actor, path.id, input.message)
         .await?;
     Ok(web::Json(RemindRead {
+        detail: "Reminder sent",
+        missing_documents: reminder.missing.clone(),
         missing_categories: reminder.missing,
         message_id: reminder.message.id,
         task_id: reminder.task_id,

@@ -290,6 +290,48 @@ async fn oversized_disguised_and_empty_files_leave_nothing_behind() {
         .await
         .unwrap();
     expect(response, 422).await;
+    // Refused part-way through a long stream, the answer still comes at once: 3 MiB past
+    // the limit, and a 2 MiB zip refused after its first 8 KiB.
+    let mut far = PDF.to_vec();
+    far.resize(4 * 1024 * 1024, b' ');
+    let refused = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        upload(&app, &admin, id, "far.pdf", far, None, false),
+    )
+    .await
+    .expect("an oversized upload is answered, not left hanging");
+    expect(refused, 413).await;
+    let mut zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
+    zip.resize(2 * 1024 * 1024, 7);
+    let refused = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        upload(&app, &admin, id, "scan.pdf", zip, None, false),
+    )
+    .await
+    .expect("a refused type is answered, not left hanging");
+    expect(refused, 415).await;
+    // Text to start with, binary after the sniffed window; a script named as such.
+    let mut tail = b"Survey notes\n".repeat(1000);
+    tail.extend_from_slice(&[0, 1, 2, 3]);
+    expect(
+        upload(&app, &admin, id, "notes.txt", tail, None, false).await,
+        415,
+    )
+    .await;
+    expect(
+        upload(
+            &app,
+            &admin,
+            id,
+            "run.bat",
+            b"@echo off\r\n".to_vec(),
+            None,
+            false,
+        )
+        .await,
+        415,
+    )
+    .await;
     // No row, no object.
     let listed = expect(
         app.get(&format!("/api/assignments/{id}/documents"), &admin)
@@ -457,6 +499,24 @@ async fn outsiders_get_404_and_final_review_and_delete_follow_the_rules() {
     .await;
 
     // Delete: the uploader or a view-all role; gone from lists and downloads.
+    let assistant = app.login(ASSISTANT).await;
+    let assistant_id = app.user_id(&admin, ASSISTANT).await;
+    expect(
+        app.patch(
+            &format!("/api/assignments/{id}"),
+            &admin,
+            &json!({"assignee_user_ids": [assistant_id]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(
+        app.delete(&format!("{base}/{}", second["id"]), &assistant)
+            .await,
+        403,
+    )
+    .await;
     let ops = app.login(OPS).await;
     expect(
         app.delete(&format!("{base}/{}", second["id"]), &ops).await,

@@ -62,6 +62,7 @@ impl fmt::Display for DocumentId {
 named_enum!(
     /// Where a document stands in review.
     ReviewStatus, "review status" {
+        Uploaded => "UPLOADED",
         Received => "RECEIVED",
         Reviewed => "REVIEWED",
         Final => "FINAL",
@@ -74,7 +75,7 @@ named_enum!(
     /// Who a document is for.
     Visibility, "visibility" {
         InternalOnly => "INTERNAL_ONLY",
-        ClientVisible => "CLIENT_VISIBLE",
+        PartnerReleased => "PARTNER_RELEASED",
     }
 );
 
@@ -147,7 +148,7 @@ pub fn sanitize_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_format_character(*c))
         .collect::<String>()
         .trim()
         .trim_start_matches('.')
@@ -171,8 +172,17 @@ pub fn sanitize_file_name(raw: &str) -> String {
     format!("{stem}{extension}")
 }
 
+/// Invisible characters that change how a name reads: bidirectional overrides and
+/// isolates (`report\u{202E}fdp.exe` shows as `reportexe.pdf`), zero-width characters, the
+/// byte-order mark, soft hyphens.
+fn is_format_character(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+}
+
 /// The types a document may have (MIME type, and the extensions a text file may carry).
-pub const ALLOWED_TYPES: [&str; 14] = [
+pub const ALLOWED_TYPES: [&str; 15] = [
     "application/pdf",
     "image/jpeg",
     "image/png",
@@ -184,6 +194,7 @@ pub const ALLOWED_TYPES: [&str; 14] = [
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.ms-excel",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "text/plain",
     "text/csv",
@@ -213,8 +224,17 @@ pub fn accept_content(head: &[u8], name: &str) -> Result<&'static str, String> {
         });
     }
     if looks_like_text(head) {
-        let csv = name.to_ascii_lowercase().ends_with(".csv");
-        return Ok(if csv { "text/csv" } else { "text/plain" });
+        // A script is text too: text is kept only under a name that says text.
+        let extension = name
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase());
+        return match extension.as_deref() {
+            Some("csv") => Ok("text/csv"),
+            None | Some("txt") => Ok("text/plain"),
+            Some(other) => Err(format!(
+                "text files are accepted as .txt or .csv, not .{other}"
+            )),
+        };
     }
     Err("this kind of file is not accepted (PDF, images, office documents and text are)".to_owned())
 }
@@ -225,8 +245,42 @@ fn ole_type(name: &str) -> Option<&'static str> {
         Some("application/msword")
     } else if lower.ends_with(".xls") {
         Some("application/vnd.ms-excel")
+    } else if lower.ends_with(".ppt") {
+        Some("application/vnd.ms-powerpoint")
     } else {
         None
+    }
+}
+
+/// Checks, chunk by chunk, that a whole stream is text: UTF-8 (a character may straddle
+/// two chunks) without NUL bytes.
+#[derive(Debug, Default)]
+pub struct TextCheck {
+    carry: Vec<u8>,
+    broken: bool,
+}
+
+impl TextCheck {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.broken {
+            return;
+        }
+        if chunk.contains(&0) {
+            self.broken = true;
+            return;
+        }
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.extend_from_slice(chunk);
+        match std::str::from_utf8(&bytes) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => self.carry = bytes[e.valid_up_to()..].to_vec(),
+            Err(_) => self.broken = true,
+        }
+    }
+
+    /// Whether everything fed was text, to the last character.
+    pub fn is_text(&self) -> bool {
+        !self.broken && self.carry.is_empty()
     }
 }
 

@@ -151,6 +151,7 @@ pub(crate) async fn stream_in(
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut mime: Option<&'static str> = None;
     let mut size: u64 = 0;
+    let mut text = super::TextCheck::default();
     loop {
         let chunk = match source.next_chunk().await {
             None => break,
@@ -181,6 +182,7 @@ pub(crate) async fn stream_in(
             }
         }
         hasher.update(&chunk);
+        text.feed(&chunk);
         if let Err(err) = writer.write(chunk).await {
             writer.abort().await;
             return Err(err);
@@ -200,6 +202,13 @@ pub(crate) async fn stream_in(
             }
         },
     };
+    // Text must be text to the end, not only in the sniffed window.
+    if mime.starts_with("text/") && !text.is_text() {
+        writer.abort().await;
+        return Err(DomainError::Unsupported(
+            "the file starts as text but is not text throughout".to_owned(),
+        ));
+    }
     writer.finish().await?;
     Ok(StagedUpload {
         assignment_id: owner,
@@ -209,6 +218,17 @@ pub(crate) async fn stream_in(
         size,
         sha256: hex(&hasher.finalize()),
     })
+}
+
+/// Only PDFs, images and text are shown inline; the rest is downloaded.
+fn refuse_preview(document: &Document, inline: bool) -> DomainResult<()> {
+    if inline && !super::previewable(&document.mime_type) {
+        return Err(DomainError::Unsupported(format!(
+            "{} files are downloaded, not previewed",
+            document.mime_type
+        )));
+    }
+    Ok(())
 }
 
 impl DocumentService {
@@ -499,6 +519,7 @@ impl DocumentService {
         .with("document_id", document.id.0)
         .with("category", document.category.clone())
         .with("version_number", i64::from(document.version_number))
+        .with("is_final", document.is_final)
         .with("size", i64::try_from(document.size).unwrap_or(i64::MAX));
         tx.record(&[entry], now).await?;
         tx.commit().await?;
@@ -514,6 +535,7 @@ impl DocumentService {
         inline: bool,
     ) -> DomainResult<(Document, Box<dyn ByteSource>)> {
         let document = self.get(actor, assignment_id, id).await?;
+        refuse_preview(&document, inline)?;
         let reader = self.storage.reader(&document.object_key).await?;
         let (kind, verb) = if inline {
             ("DOCUMENT_VIEWED", "viewed")
@@ -539,8 +561,10 @@ impl DocumentService {
         actor: &Actor,
         assignment_id: i64,
         id: DocumentId,
+        inline: bool,
     ) -> DomainResult<Document> {
         let document = self.get(actor, assignment_id, id).await?;
+        refuse_preview(&document, inline)?;
         match self.storage.head(&document.object_key).await? {
             Some(_) => Ok(document),
             None => Err(DomainError::NotFound("Stored file")),

@@ -66,3 +66,34 @@ fn previews_are_pdfs_images_and_text() {
     assert!(previewable("text/csv"));
     assert!(!previewable("application/msword"));
 }
+
+#[test]
+fn invisible_characters_cannot_disguise_a_name() {
+    assert_eq!(sanitize_file_name("report\u{202E}fdp.exe"), "reportfdp.exe");
+    assert_eq!(sanitize_file_name("deed\u{200B}.pdf"), "deed.pdf");
+}
+
+#[test]
+fn text_is_only_kept_as_txt_or_csv() {
+    assert!(accept_content(b"@echo off\r\ndel *\r\n", "invoice.bat").is_err());
+    assert!(accept_content(b"alert(1)", "x.js").is_err());
+    assert_eq!(accept_content(b"plain", "notes.TXT"), Ok("text/plain"));
+}
+
+#[test]
+fn text_is_checked_to_the_end_across_chunks() {
+    let mut check = TextCheck::default();
+    let word = "मूल्य".as_bytes();
+    // A character split over two chunks is fine.
+    check.feed(&word[..4]);
+    check.feed(&word[4..]);
+    assert!(check.is_text());
+    check.feed(b"then binary\x00");
+    assert!(!check.is_text());
+    let mut cut = TextCheck::default();
+    cut.feed(&word[..4]);
+    assert!(
+        !cut.is_text(),
+        "a character cut at the very end is not text"
+    );
+}
