@@ -194,7 +194,7 @@ pub(crate) async fn set_final_in(
             Some(category) => {
                 Expr::expr(Func::lower(Expr::col(C::Category))).eq(category.trim().to_lowercase())
             }
-            None => C::Category.is_null().into(),
+            None => C::Category.is_null(),
         };
         assignment_documents::Entity::update_many()
             .col_expr(C::IsFinal, Expr::value(false))
