@@ -696,6 +696,15 @@ async fn invoice_attachments_share_the_storage_and_rules_of_documents() {
     .await;
     assert_eq!(detail["attachments"][0]["id"], added["id"]);
     assert_eq!(detail["attachments"][0]["original_name"], "ack.pdf");
+    assert!(
+        detail["audit_trail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event_type"] == "attachment_added"),
+        "{}",
+        detail["audit_trail"]
+    );
     let download = app
         .client
         .get(app.url(&format!("{base}/{}/download", added["id"])))

@@ -53,6 +53,22 @@ pub trait AttachmentRepository: Send + Sync {
     async fn get(&self, invoice: InvoiceId, id: i64) -> DomainResult<Attachment>;
 }
 
+/// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[derive(Clone)]
 pub struct AttachmentService {
     repo: Arc<dyn AttachmentRepository>,
@@ -160,6 +176,15 @@ impl AttachmentService {
         let now = self.clock.now();
         let mut tx = self.work.begin().await?;
         let attachment = tx.documents().insert_attachment(&new, now).await?;
+        // The invoice's own audit trail (the drawer's) has it too.
+        let diff = format!(
+            "{{\"attachment_id\":{},\"original_name\":{}}}",
+            attachment.id,
+            json_string(&attachment.original_name)
+        );
+        tx.invoices()
+            .audit(invoice, "attachment_added", actor.user_id, &diff, now)
+            .await?;
         let entry = ActivityDraft::new(
             "INVOICE_ATTACHMENT_ADDED",
             actor,
@@ -218,7 +243,23 @@ impl AttachmentService {
         tx.documents()
             .delete_attachment(attachment.id, actor.user_id, now)
             .await?;
+        let diff = format!(
+            "{{\"attachment_id\":{},\"original_name\":{}}}",
+            attachment.id,
+            json_string(&attachment.original_name)
+        );
+        tx.invoices()
+            .audit(invoice, "attachment_deleted", actor.user_id, &diff, now)
+            .await?;
         tx.record(&[entry], now).await?;
         tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_become_json_strings() {
+        assert_eq!(super::json_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\u000ad\"");
     }
 }
