@@ -533,7 +533,12 @@ impl ObjectStorage for StoreStorage {
     async fn delete(&self, key: &ObjectKey) -> DomainResult<()> {
         match self.store.delete(&path_of(key)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(other) => Err(DomainError::unexpected(other)),
+            Err(other) => {
+                // Callers clean up after a failure of their own and cannot do more: say
+                // which object is left behind.
+                tracing::warn!(key = key.as_str(), error = %other, "could not remove a stored object");
+                Err(DomainError::unexpected(other))
+            }
         }
     }
 }
