@@ -166,7 +166,6 @@ impl AppState {
                     repo: a.documents.clone(),
                     storage: options.storage,
                     rules: a.doc_templates.clone(),
-                    tasks: a.tasks.clone(),
                 },
                 a.work.clone(),
                 assignments.clone(),

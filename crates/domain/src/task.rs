@@ -238,6 +238,14 @@ pub trait TaskStore: Send {
     ) -> DomainResult<Task>;
     /// `NotFound("Task")` when the task is already gone.
     async fn delete(&mut self, task_id: i64) -> DomainResult<()>;
+    /// The assignment's open (not DONE) task of this template type, if any. Takes the
+    /// assignment's write lock first, so two transactions that look and then create one
+    /// run one after the other and the second finds the first's task.
+    async fn open_of_type(
+        &mut self,
+        assignment_id: i64,
+        template_type: &str,
+    ) -> DomainResult<Option<Task>>;
 }
 
 enum TaskOp {

@@ -820,7 +820,6 @@ async fn seed_demo_documents(
             repo: adapters.documents.clone(),
             storage: firm.storage.clone(),
             rules: adapters.doc_templates.clone(),
-            tasks: adapters.tasks.clone(),
         },
         adapters.work.clone(),
         assignments.clone(),

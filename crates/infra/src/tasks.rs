@@ -263,3 +263,32 @@ pub(crate) async fn delete_in(txn: &DatabaseTransaction, task_id: i64) -> Domain
     }
     calendar::delete_task_event_in(txn, task_id).await
 }
+
+/// [`zenops_domain::task::TaskStore::open_of_type`] inside `txn`: the assignment's row
+/// is written (unchanged) first, which locks it on PostgreSQL and takes the write lock on
+/// SQLite, then the open task is looked up.
+pub(crate) async fn open_of_type_in(
+    txn: &DatabaseTransaction,
+    assignment_id: i64,
+    template_type: &str,
+) -> DomainResult<Option<Task>> {
+    assignments::Entity::update_many()
+        .col_expr(
+            assignments::Column::RowVersion,
+            sea_orm::sea_query::Expr::col(assignments::Column::RowVersion),
+        )
+        .filter(assignments::Column::Id.eq(assignment_id))
+        .exec(txn)
+        .await
+        .map_err(unexpected)?;
+    assignment_tasks::Entity::find()
+        .filter(T::AssignmentId.eq(assignment_id))
+        .filter(T::TemplateType.eq(template_type))
+        .filter(T::Status.ne(TaskStatus::Done.as_str()))
+        .order_by_asc(T::Id)
+        .one(txn)
+        .await
+        .map_err(unexpected)?
+        .map(to_task)
+        .transpose()
+}

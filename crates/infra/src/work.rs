@@ -168,6 +168,14 @@ impl TaskStore for SeaTransaction {
     async fn delete(&mut self, task_id: i64) -> DomainResult<()> {
         tasks::delete_in(&self.txn, task_id).await
     }
+
+    async fn open_of_type(
+        &mut self,
+        assignment_id: i64,
+        template_type: &str,
+    ) -> DomainResult<Option<Task>> {
+        tasks::open_of_type_in(&self.txn, assignment_id, template_type).await
+    }
 }
 
 #[async_trait]

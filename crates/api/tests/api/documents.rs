@@ -834,3 +834,36 @@ async fn the_round_trip_works_on_an_s3_compatible_store() {
     .await;
     assert!(listed.as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn reminders_sent_at_once_make_one_task() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let id = field_case(&app, &admin).await;
+    let remind = format!("/api/assignments/{id}/documents/remind");
+    let sends = (0..5).map(|_| {
+        let (app, admin, remind) = (&app, admin.clone(), remind.clone());
+        async move { expect(app.post(&remind, &admin, &json!({})).await, 200).await }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let created = answers.iter().filter(|a| a["task_created"] == true).count();
+    assert_eq!(created, 1, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["task_id"] == answers[0]["task_id"])
+    );
+    let detail = expect(
+        app.get(&format!("/api/assignments/{id}/detail"), &admin)
+            .await,
+        200,
+    )
+    .await;
+    let tasks = detail["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["title"] == "Missing documents")
+        .count();
+    assert_eq!(tasks, 1);
+}

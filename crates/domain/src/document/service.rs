@@ -20,7 +20,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::master::{DocTemplates, MasterFilter, MasterRepository};
 use crate::message::Message;
 use crate::page::Page;
-use crate::task::{TaskFields, TaskRepository, TaskStatus};
+use crate::task::{TaskFields, TaskStatus};
 use crate::text;
 use crate::user::UserId;
 use crate::work::UnitOfWork;
@@ -75,7 +75,6 @@ pub struct DocumentPorts {
     pub storage: Arc<dyn ObjectStorage>,
     /// The checklist rules of master data.
     pub rules: Arc<dyn MasterRepository<DocTemplates>>,
-    pub tasks: Arc<dyn TaskRepository>,
 }
 
 /// An assignment's checklist: what it needs, what it has, what is missing.
@@ -105,7 +104,6 @@ pub struct DocumentService {
     repo: Arc<dyn DocumentRepository>,
     storage: Arc<dyn ObjectStorage>,
     rules: Arc<dyn MasterRepository<DocTemplates>>,
-    tasks: Arc<dyn TaskRepository>,
     work: Arc<dyn UnitOfWork>,
     assignments: AssignmentService,
     clock: Arc<dyn Clock>,
@@ -243,13 +241,11 @@ impl DocumentService {
             repo,
             storage,
             rules,
-            tasks,
         } = ports;
         Self {
             repo,
             storage,
             rules,
-            tasks,
             work,
             assignments,
             clock,
@@ -360,17 +356,14 @@ impl DocumentService {
             None => format!("Reminder: documents still missing: {list}"),
         };
         let primary = assignment.fields.assigned_to;
-        let open = self
-            .tasks
-            .list_for_assignment(assignment.id)
-            .await?
-            .into_iter()
-            .find(|t| {
-                t.template_type.as_deref() == Some(REMINDER_TASK_TYPE)
-                    && t.status != TaskStatus::Done
-            });
         let now = self.clock.now();
         let mut tx = self.work.begin().await?;
+        // Looked up inside the transaction, under the assignment's lock: two reminders at
+        // once make one task.
+        let open = tx
+            .tasks()
+            .open_of_type(assignment.id, REMINDER_TASK_TYPE)
+            .await?;
         let mentions: Vec<UserId> = primary.into_iter().collect();
         let posted = tx
             .messages()
