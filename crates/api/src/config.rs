@@ -303,9 +303,14 @@ impl Settings {
         let storage = match self.storage_url.as_deref().map(str::trim) {
             None | Some("") => StoreStorage::local(&self.data_dir.join("uploads")),
             Some(url) if url.starts_with("s3://") => StoreStorage::s3(url),
-            Some(url) => StoreStorage::local(std::path::Path::new(
-                url.strip_prefix("file://").unwrap_or(url),
+            Some(url) if url.starts_with("file://") => {
+                StoreStorage::local(std::path::Path::new(&url["file://".len()..]))
+            }
+            // Another scheme (`S3://`, `gs://`) is a mistake, not a directory name.
+            Some(url) if url.contains("://") => Err(format!(
+                "'{url}' is not s3://bucket[/prefix], file://path or a directory"
             )),
+            Some(path) => StoreStorage::local(std::path::Path::new(path)),
         }
         .map_err(ConfigError::Storage)?;
         Ok(std::sync::Arc::new(storage))
@@ -389,5 +394,29 @@ mod tests {
         let first = settings.jwt_secret().unwrap();
         assert!(first.len() >= MIN_SECRET_LEN);
         assert_eq!(settings.jwt_secret().unwrap(), first);
+    }
+
+    #[test]
+    fn storage_takes_a_directory_or_s3_and_refuses_other_schemes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_database("sqlite::memory:", dir.path().to_path_buf());
+        assert!(settings.storage().is_ok());
+        assert!(dir.path().join("uploads").is_dir());
+        let elsewhere = dir.path().join("docs");
+        settings.storage_url = Some(format!("file://{}", elsewhere.display()));
+        assert!(settings.storage().is_ok());
+        assert!(elsewhere.is_dir());
+        for wrong in ["S3://bucket", "gs://bucket/x"] {
+            settings.storage_url = Some(wrong.to_owned());
+            assert!(
+                matches!(settings.storage(), Err(ConfigError::Storage(_))),
+                "{wrong}"
+            );
+        }
+        settings.max_upload_mb = 0;
+        assert!(matches!(
+            settings.max_upload_bytes(),
+            Err(ConfigError::UploadLimit)
+        ));
     }
 }

@@ -226,6 +226,9 @@ fn cors(origins: &[String], development: bool) -> Cors {
         .expose_headers([
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("x-total-count"),
+            // A download's name and checksum, for a frontend on another origin.
+            header::CONTENT_DISPOSITION,
+            header::ETAG,
         ])
         .supports_credentials()
         .max_age(3600)
