@@ -297,10 +297,11 @@ impl InvoiceStore for SeaTransaction {
         invoice: InvoiceId,
         event_type: &str,
         actor: UserId,
-        diff_json: &str,
+        diff: &[(&'static str, zenops_domain::activity::PayloadValue)],
         at: OffsetDateTime,
     ) -> DomainResult<()> {
-        invoices::audit_in(&self.txn, invoice, event_type, actor, diff_json, at).await
+        let diff_json = activities::payload_json(diff);
+        invoices::audit_in(&self.txn, invoice, event_type, actor, &diff_json, at).await
     }
 
     async fn claim_key(

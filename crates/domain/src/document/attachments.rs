@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use super::service::{StagedUpload, stream_in};
 use super::{ByteSource, CATEGORY_MAX_CHARS, ObjectKey, ObjectStorage};
 use crate::access::{Actor, Capability};
-use crate::activity::ActivityDraft;
+use crate::activity::{ActivityDraft, PayloadValue};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::invoice::{InvoiceId, InvoiceService};
@@ -53,20 +53,12 @@ pub trait AttachmentRepository: Send + Sync {
     async fn get(&self, invoice: InvoiceId, id: i64) -> DomainResult<Attachment>;
 }
 
-/// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// What the invoice's audit trail says about an attachment.
+fn trail_of(attachment: &Attachment) -> [(&'static str, PayloadValue); 2] {
+    [
+        ("attachment_id", attachment.id.into()),
+        ("original_name", attachment.original_name.as_str().into()),
+    ]
 }
 
 #[derive(Clone)]
@@ -177,13 +169,14 @@ impl AttachmentService {
         let mut tx = self.work.begin().await?;
         let attachment = tx.documents().insert_attachment(&new, now).await?;
         // The invoice's own audit trail (the drawer's) has it too.
-        let diff = format!(
-            "{{\"attachment_id\":{},\"original_name\":{}}}",
-            attachment.id,
-            json_string(&attachment.original_name)
-        );
         tx.invoices()
-            .audit(invoice, "attachment_added", actor.user_id, &diff, now)
+            .audit(
+                invoice,
+                "attachment_added",
+                actor.user_id,
+                &trail_of(&attachment),
+                now,
+            )
             .await?;
         let entry = ActivityDraft::new(
             "INVOICE_ATTACHMENT_ADDED",
@@ -243,23 +236,16 @@ impl AttachmentService {
         tx.documents()
             .delete_attachment(attachment.id, actor.user_id, now)
             .await?;
-        let diff = format!(
-            "{{\"attachment_id\":{},\"original_name\":{}}}",
-            attachment.id,
-            json_string(&attachment.original_name)
-        );
         tx.invoices()
-            .audit(invoice, "attachment_deleted", actor.user_id, &diff, now)
+            .audit(
+                invoice,
+                "attachment_deleted",
+                actor.user_id,
+                &trail_of(&attachment),
+                now,
+            )
             .await?;
         tx.record(&[entry], now).await?;
         tx.commit().await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn names_become_json_strings() {
-        assert_eq!(super::json_string("a\"b\\c\nd"), "\"a\\\"b\\\\c\\u000ad\"");
     }
 }

@@ -6,6 +6,7 @@ use time::{Date, OffsetDateTime};
 
 use super::arithmetic::Rate;
 use super::model::{AdjustmentType, Invoice, InvoiceId, InvoiceStatus, PaymentMode};
+use crate::activity::PayloadValue;
 use crate::error::DomainResult;
 use crate::money::Money;
 use crate::page::{Page, Paged};
@@ -292,12 +293,14 @@ pub trait InvoiceStore: Send {
         by: UserId,
         at: OffsetDateTime,
     ) -> DomainResult<Adjustment>;
+    /// Appends to the invoice's audit trail; `diff` is what changed, stored as a JSON
+    /// object.
     async fn audit(
         &mut self,
         invoice: InvoiceId,
         event_type: &str,
         actor: UserId,
-        diff_json: &str,
+        diff: &[(&'static str, PayloadValue)],
         at: OffsetDateTime,
     ) -> DomainResult<()>;
     /// Claims `key` for `user`'s request `fingerprint` in `scope`, as the transaction's

@@ -12,7 +12,7 @@ use super::document::{DocumentLine, InvoiceDocument, rupees_in_words, tax_label}
 use super::model::*;
 use super::ports::*;
 use crate::access::{Actor, Capability};
-use crate::activity::ActivityDraft;
+use crate::activity::{ActivityDraft, PayloadValue};
 use crate::assignment::{Assignment, AssignmentScope, AssignmentService, sees_money};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -121,7 +121,7 @@ impl Change for InvoiceWrite {
 
     async fn apply(&self, tx: &mut dyn Transaction) -> DomainResult<(Invoice, Vec<ActivityDraft>)> {
         let store = tx.invoices();
-        let mut detail = String::new();
+        let mut detail: Vec<(&'static str, PayloadValue)> = Vec::new();
         let invoice = if self.new {
             store.insert(&self.after, self.at).await?
         } else {
@@ -129,26 +129,29 @@ impl Change for InvoiceWrite {
                 let paid = store
                     .add_payment(self.after.id(), p, self.by, self.at)
                     .await?;
-                detail = format!(r#"{{"amount":"{}","mode":"{}"}}"#, paid.amount, paid.mode);
+                detail = vec![
+                    ("amount", paid.amount.to_string().into()),
+                    ("mode", paid.mode.to_string().into()),
+                ];
             }
             if let Some(a) = &self.adjustment {
                 let added = store
                     .add_adjustment(self.after.id(), a, self.year, self.by, self.at)
                     .await?;
-                detail = format!(
-                    r#"{{"amount":"{}","adjustment_type":"{}","credit_note_number":{}}}"#,
-                    added.amount,
-                    added.kind,
-                    added
-                        .credit_note_number
-                        .map_or("null".to_owned(), |n| format!("\"{n}\""))
-                );
+                detail = vec![
+                    ("amount", added.amount.to_string().into()),
+                    ("adjustment_type", added.kind.to_string().into()),
+                    (
+                        "credit_note_number",
+                        added.credit_note_number.clone().into(),
+                    ),
+                ];
             }
             store.save(&self.after, self.at).await?
         };
         let status = invoice.status()?;
         if detail.is_empty() {
-            detail = format!(r#"{{"status":"{status}"}}"#);
+            detail = vec![("status", status.to_string().into())];
         }
         tx.invoices()
             .audit(invoice.id(), self.event, self.by, &detail, self.at)
@@ -635,7 +638,7 @@ impl InvoiceService {
         }
         let number = detail.invoice.record().number.clone().unwrap_or_default();
         let due = detail.invoice.balance()?.due;
-        let diff = format!(r#"{{"amount_due":"{due}"}}"#);
+        let diff = [("amount_due", PayloadValue::from(due.to_string()))];
         store
             .audit(id, reminders::EVENT, actor.user_id, &diff, now)
             .await?;
