@@ -302,26 +302,6 @@ pub fn manages_leave(actor: &Actor) -> bool {
     actor.has_role(Role::Hr) || actor.has_role(Role::Admin)
 }
 
-/// A leave request: what it covers, where it stands, who decided. Fields are private; the
-/// state changes only through [`decide`](Self::decide) and [`cancel`](Self::cancel).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LeaveRequest {
-    id: LeaveId,
-    requester: UserId,
-    span: LeaveSpan,
-    working_half_days: u32,
-    reason: Option<String>,
-    status: LeaveStatus,
-    approver: Option<UserId>,
-    decided_at: Option<OffsetDateTime>,
-    decision_comment: Option<String>,
-    cancelled_by: Option<UserId>,
-    cancelled_at: Option<OffsetDateTime>,
-    calendar_event_id: Option<i64>,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-}
-
 /// A stored request's fields, as read back by a repository.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaveRecord {
@@ -341,45 +321,15 @@ pub struct LeaveRecord {
     pub updated_at: OffsetDateTime,
 }
 
-impl From<LeaveRecord> for LeaveRequest {
-    fn from(r: LeaveRecord) -> Self {
-        Self {
-            id: r.id,
-            requester: r.requester,
-            span: r.span,
-            working_half_days: r.working_half_days,
-            reason: r.reason,
-            status: r.status,
-            approver: r.approver,
-            decided_at: r.decided_at,
-            decision_comment: r.decision_comment,
-            cancelled_by: r.cancelled_by,
-            cancelled_at: r.cancelled_at,
-            calendar_event_id: r.calendar_event_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
+/// A leave request: what it covers, where it stands, who decided. Its fields are read
+/// through getters; the state changes only through [`decide`](Self::decide) and
+/// [`cancel`](Self::cancel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaveRequest(LeaveRecord);
 
-impl From<&LeaveRequest> for LeaveRecord {
-    fn from(r: &LeaveRequest) -> Self {
-        Self {
-            id: r.id,
-            requester: r.requester,
-            span: r.span,
-            working_half_days: r.working_half_days,
-            reason: r.reason.clone(),
-            status: r.status,
-            approver: r.approver,
-            decided_at: r.decided_at,
-            decision_comment: r.decision_comment.clone(),
-            cancelled_by: r.cancelled_by,
-            cancelled_at: r.cancelled_at,
-            calendar_event_id: r.calendar_event_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
+impl From<LeaveRecord> for LeaveRequest {
+    fn from(record: LeaveRecord) -> Self {
+        Self(record)
     }
 }
 
@@ -391,57 +341,61 @@ pub enum Verdict {
 }
 
 impl LeaveRequest {
+    /// The stored fields, as a store writes them.
+    pub fn record(&self) -> &LeaveRecord {
+        &self.0
+    }
     pub fn id(&self) -> LeaveId {
-        self.id
+        self.0.id
     }
     pub fn requester(&self) -> UserId {
-        self.requester
+        self.0.requester
     }
     pub fn span(&self) -> &LeaveSpan {
-        &self.span
+        &self.0.span
     }
     pub fn working_half_days(&self) -> u32 {
-        self.working_half_days
+        self.0.working_half_days
     }
     /// Working days taken (1.5 for three halves).
     pub fn working_days(&self) -> f64 {
-        f64::from(self.working_half_days) / 2.0
+        f64::from(self.0.working_half_days) / 2.0
     }
     pub fn reason(&self) -> Option<&str> {
-        self.reason.as_deref()
+        self.0.reason.as_deref()
     }
     pub fn status(&self) -> LeaveStatus {
-        self.status
+        self.0.status
     }
     pub fn approver(&self) -> Option<UserId> {
-        self.approver
+        self.0.approver
     }
     pub fn decided_at(&self) -> Option<OffsetDateTime> {
-        self.decided_at
+        self.0.decided_at
     }
     pub fn decision_comment(&self) -> Option<&str> {
-        self.decision_comment.as_deref()
+        self.0.decision_comment.as_deref()
     }
     pub fn cancelled_by(&self) -> Option<UserId> {
-        self.cancelled_by
+        self.0.cancelled_by
     }
     pub fn cancelled_at(&self) -> Option<OffsetDateTime> {
-        self.cancelled_at
+        self.0.cancelled_at
     }
     pub fn calendar_event_id(&self) -> Option<i64> {
-        self.calendar_event_id
+        self.0.calendar_event_id
     }
     pub fn created_at(&self) -> OffsetDateTime {
-        self.created_at
+        self.0.created_at
     }
     pub fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
+        self.0.updated_at
     }
 
     /// Who may see it: the requester, whoever decided it, and HR/ADMIN.
     pub fn visible_to(&self, actor: &Actor) -> bool {
-        self.requester == actor.user_id
-            || self.approver == Some(actor.user_id)
+        self.0.requester == actor.user_id
+            || self.0.approver == Some(actor.user_id)
             || manages_leave(actor)
     }
 
@@ -458,32 +412,32 @@ impl LeaveRequest {
                 "Not authorised to manage leave".into(),
             ));
         }
-        if self.requester == actor.user_id {
+        if self.0.requester == actor.user_id {
             return Err(DomainError::Forbidden(
                 "Nobody decides their own leave".into(),
             ));
         }
-        if self.status != LeaveStatus::Pending {
-            return Err(already_decided(self.status));
+        if self.0.status != LeaveStatus::Pending {
+            return Err(already_decided(self.0.status));
         }
         let mut next = self.clone();
-        next.status = match verdict {
+        next.0.status = match verdict {
             Verdict::Approve => LeaveStatus::Approved,
             Verdict::Reject => LeaveStatus::Rejected,
         };
-        next.approver = Some(actor.user_id);
-        next.decided_at = Some(at);
-        next.decision_comment = comment;
-        next.updated_at = at;
+        next.0.approver = Some(actor.user_id);
+        next.0.decided_at = Some(at);
+        next.0.decision_comment = comment;
+        next.0.updated_at = at;
         Ok(next)
     }
 
     /// Withdraws a pending request (its requester, or HR/ADMIN) or cancels approved leave
     /// (HR/ADMIN only).
     pub fn cancel(&self, actor: &Actor, at: OffsetDateTime) -> DomainResult<LeaveRequest> {
-        let own = self.requester == actor.user_id;
+        let own = self.0.requester == actor.user_id;
         let manager = manages_leave(actor);
-        match self.status {
+        match self.0.status {
             LeaveStatus::Pending if own || manager => {}
             LeaveStatus::Approved if manager => {}
             LeaveStatus::Pending | LeaveStatus::Approved => {
@@ -496,16 +450,16 @@ impl LeaveRequest {
             status => return Err(already_decided(status)),
         }
         let mut next = self.clone();
-        next.status = LeaveStatus::Cancelled;
-        next.cancelled_by = Some(actor.user_id);
-        next.cancelled_at = Some(at);
-        next.updated_at = at;
+        next.0.status = LeaveStatus::Cancelled;
+        next.0.cancelled_by = Some(actor.user_id);
+        next.0.cancelled_at = Some(at);
+        next.0.updated_at = at;
         Ok(next)
     }
 
     /// Links the calendar event that shows this approved leave.
     pub fn with_event(mut self, event_id: Option<i64>) -> Self {
-        self.calendar_event_id = event_id;
+        self.0.calendar_event_id = event_id;
         self
     }
 
@@ -514,7 +468,7 @@ impl LeaveRequest {
     /// 09:00 to 13:30 or 13:30 to 18:00 local, permission hours as an all-day note.
     pub fn calendar_event(&self, zone: &FirmZone) -> NewEvent {
         use time::macros::time;
-        let (title, start_at, end_at, all_day) = match self.span {
+        let (title, start_at, end_at, all_day) = match self.0.span {
             LeaveSpan::Days { start, end } => (
                 "Leave (full day)".to_owned(),
                 zone.at_local(start, time!(00:00)),
@@ -549,16 +503,16 @@ impl LeaveRequest {
             end_at,
             all_day,
             assignment_id: None,
-            assigned_to: Some(self.requester),
-            assigned_user_ids: vec![self.requester],
+            assigned_to: Some(self.0.requester),
+            assigned_user_ids: vec![self.0.requester],
             assigned_to_all: false,
             event_label_id: None,
-            related_leave_request_id: Some(self.id),
+            related_leave_request_id: Some(self.0.id),
             task_id: None,
             payload_json: Some(format!(
                 "{{\"leave_request_id\":{},\"leave_type\":\"{}\"}}",
-                self.id,
-                self.span.leave_type()
+                self.0.id,
+                self.0.span.leave_type()
             )),
         }
     }

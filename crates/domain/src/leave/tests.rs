@@ -425,7 +425,7 @@ impl LeaveStore for FakeTx {
                 "Leave already decided",
             ));
         }
-        *row = LeaveRecord::from(next);
+        *row = next.record().clone();
         Ok(())
     }
 }
