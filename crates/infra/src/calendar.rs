@@ -342,10 +342,7 @@ impl SeaFeedTokens {
 }
 
 fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex(&Sha256::digest(secret.as_bytes()))
 }
 
 #[async_trait]
@@ -355,7 +352,7 @@ impl FeedTokens for SeaFeedTokens {
         getrandom::fill(&mut bytes).map_err(|e| {
             DomainError::unexpected(format!("no randomness for a feed secret: {e}"))
         })?;
-        let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let secret = crate::hex(&bytes);
         let row = calendar_feed_tokens::ActiveModel {
             user_id: Set(user.0),
             token_hash: Set(digest(&secret)),

@@ -497,8 +497,7 @@ impl ObjectStorage for StoreStorage {
             let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
             bytes = nanos.to_le_bytes();
         }
-        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        ObjectKey::new(format!("{scope}/{id}"))
+        ObjectKey::new(format!("{scope}/{}", crate::hex(&bytes)))
     }
 
     async fn writer(&self, key: &ObjectKey) -> DomainResult<Box<dyn ObjectWriter>> {

@@ -23,6 +23,11 @@ pub mod tasks;
 pub mod users;
 mod work;
 
+/// Bytes as lower-case hex (secrets, keys, digests).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 use std::sync::Arc;
 
 use time::OffsetDateTime;
