@@ -2,7 +2,6 @@
 //! storage and rules as documents.
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -13,7 +12,7 @@ use zenops_domain::invoice::InvoiceId;
 
 use crate::dto::{IdPath, timestamp};
 use crate::error::{ApiResult, WriteErrors};
-use crate::routes::documents::{Target, UploadInput, body_of, disposition, receive};
+use crate::routes::documents::{StoredFile, Target, UploadInput, body_of, headers_for, receive};
 use crate::session::Authenticated;
 use crate::state::AppState;
 
@@ -128,14 +127,14 @@ async fn download_attachment(
         .attachments
         .open(&caller.actor, InvoiceId(path.id), path.attachment_id)
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            crate::routes::documents::content_type(&attachment.mime_type),
-        ))
-        .insert_header(disposition(&attachment.original_name, false))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
+    let mut response = HttpResponse::Ok();
+    let file = StoredFile {
+        mime_type: &attachment.mime_type,
+        name: &attachment.original_name,
+        sha256: &attachment.sha256,
+    };
+    headers_for(&mut response, file, false);
+    Ok(response
         .no_chunking(attachment.size)
         .streaming(body_of(reader)))
 }

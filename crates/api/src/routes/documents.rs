@@ -307,7 +307,7 @@ pub(crate) async fn receive(
 
 /// The `Content-Disposition` of a download: RFC 6266, an ASCII fallback name plus the
 /// UTF-8 one (`filename*`) when the name is not plain ASCII.
-pub(crate) fn disposition(name: &str, inline: bool) -> ContentDisposition {
+fn disposition(name: &str, inline: bool) -> ContentDisposition {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -336,13 +336,34 @@ pub(crate) fn disposition(name: &str, inline: bool) -> ContentDisposition {
     }
 }
 
-fn headers_for(response: &mut actix_web::HttpResponseBuilder, document: &Document, inline: bool) {
+/// The headers of a stored file's answer (documents and invoice attachments alike).
+pub(crate) struct StoredFile<'a> {
+    pub mime_type: &'a str,
+    pub name: &'a str,
+    pub sha256: &'a str,
+}
+
+impl<'a> From<&'a Document> for StoredFile<'a> {
+    fn from(d: &'a Document) -> Self {
+        Self {
+            mime_type: &d.mime_type,
+            name: &d.original_name,
+            sha256: &d.sha256,
+        }
+    }
+}
+
+pub(crate) fn headers_for(
+    response: &mut actix_web::HttpResponseBuilder,
+    file: StoredFile<'_>,
+    inline: bool,
+) {
     response
-        .insert_header((header::CONTENT_TYPE, content_type(&document.mime_type)))
-        .insert_header(disposition(&document.original_name, inline))
+        .insert_header((header::CONTENT_TYPE, content_type(file.mime_type)))
+        .insert_header(disposition(file.name, inline))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header((header::ETAG, format!("\"{}\"", document.sha256)));
+        .insert_header((header::ETAG, format!("\"{}\"", file.sha256)));
     if inline {
         // Shown in the browser, it runs nothing and reaches nothing.
         response.insert_header((header::CONTENT_SECURITY_POLICY, "sandbox"));
@@ -350,7 +371,7 @@ fn headers_for(response: &mut actix_web::HttpResponseBuilder, document: &Documen
 }
 
 /// The stored type as a `Content-Type`: text is UTF-8 (it was checked on upload).
-pub(crate) fn content_type(mime: &str) -> String {
+fn content_type(mime: &str) -> String {
     if mime.starts_with("text/") {
         format!("{mime}; charset=utf-8")
     } else {
@@ -384,7 +405,7 @@ async fn serve(
         .await?;
     let body = body_of(reader);
     let mut response = HttpResponse::Ok();
-    headers_for(&mut response, &document, inline);
+    headers_for(&mut response, StoredFile::from(&document), inline);
     Ok(response.no_chunking(document.size).streaming(body))
 }
 
@@ -438,7 +459,7 @@ async fn head(
         .head(&caller.actor, path.id, DocumentId(path.doc_id), inline)
         .await?;
     let mut response = HttpResponse::Ok();
-    headers_for(&mut response, &document, inline);
+    headers_for(&mut response, StoredFile::from(&document), inline);
     // A sized body with no bytes: the length is the file's, and HEAD sends no body.
     let nothing = futures_util::stream::empty::<Result<web::Bytes, actix_web::Error>>();
     Ok(response.body(actix_web::body::SizedStream::new(document.size, nothing)))

@@ -126,6 +126,13 @@ async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
             .unwrap()
             .starts_with("attachment; filename=\"Sale deed.pdf\"")
     );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "private, no-store");
+    assert_eq!(
+        headers["etag"].to_str().unwrap(),
+        format!("\"{}\"", hex(PDF))
+    );
+    assert!(headers.get("content-security-policy").is_none());
     let bytes = download.bytes().await.unwrap();
     assert_eq!(&bytes[..], PDF);
     assert_eq!(hex(&bytes), uploaded["sha256"].as_str().unwrap());
@@ -138,6 +145,7 @@ async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
         .await
         .unwrap();
     assert_eq!(preview.status(), 200);
+    assert_eq!(preview.headers()["content-security-policy"], "sandbox");
     assert!(
         preview.headers()["content-disposition"]
             .to_str()
@@ -380,6 +388,20 @@ async fn a_path_traversal_name_is_stored_safely_and_shown_clean() {
     .await;
     assert_eq!(uploaded["original_name"], "passwd.txt");
     assert_eq!(uploaded["mime_type"], "text/plain");
+    let download = app
+        .client
+        .get(app.url(&format!(
+            "/api/assignments/{id}/documents/{}/download",
+            uploaded["id"]
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        download.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
     let files = stored_files(&app);
     assert_eq!(files.len(), 1);
     let uploads = app.settings.data_dir.join("uploads");
@@ -713,6 +735,10 @@ async fn invoice_attachments_share_the_storage_and_rules_of_documents() {
         .await
         .unwrap();
     assert_eq!(download.status(), 200);
+    assert_eq!(
+        download.headers()["etag"].to_str().unwrap(),
+        format!("\"{}\"", hex(PDF))
+    );
     assert_eq!(&download.bytes().await.unwrap()[..], PDF);
     // The same refusals as documents; nothing kept.
     let mut elf = vec![0x7F, b'E', b'L', b'F', 2, 1, 1, 0];
