@@ -102,11 +102,7 @@ async fn upload_attachment(
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
     let invoice = InvoiceId(path.id);
-    // Permission and access first: others learn nothing, whatever the body.
-    caller
-        .actor
-        .require(zenops_domain::Capability::ModifyInvoice)?;
-    state.attachments.list(&caller.actor, invoice).await?;
+    state.attachments.may_upload(&caller.actor, invoice).await?;
     let (staged, fields) = receive(&state, &caller, Target::Invoice(invoice), payload).await?;
     let attachment = state
         .attachments

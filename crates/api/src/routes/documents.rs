@@ -196,8 +196,7 @@ async fn upload_document(
     path: web::Path<IdPath>,
     payload: Multipart,
 ) -> ApiResult<HttpResponse> {
-    // Access first: an outsider learns nothing, whatever the body.
-    state.documents.list(&caller.actor, path.id).await?;
+    state.documents.may_upload(&caller.actor, path.id).await?;
     let target = Target::Assignment(path.id);
     let (staged, fields) = receive(&state, &caller, target, payload).await?;
     let form = UploadForm {

@@ -96,6 +96,13 @@ impl AttachmentService {
         Ok(detail.invoice.record().assignment_id)
     }
 
+    /// Whether the actor may attach files to the invoice (`modify_invoice`, and they see
+    /// it): asked before an upload's body is read.
+    pub async fn may_upload(&self, actor: &Actor, invoice: InvoiceId) -> DomainResult<()> {
+        actor.require(Capability::ModifyInvoice)?;
+        self.assignment_of(actor, invoice).await.map(|_| ())
+    }
+
     pub async fn list(&self, actor: &Actor, invoice: InvoiceId) -> DomainResult<Vec<Attachment>> {
         self.assignment_of(actor, invoice).await?;
         self.repo.list(invoice).await
@@ -109,8 +116,7 @@ impl AttachmentService {
         file_name: &str,
         source: &mut dyn ByteSource,
     ) -> DomainResult<StagedUpload> {
-        actor.require(Capability::ModifyInvoice)?;
-        self.assignment_of(actor, invoice).await?;
+        self.may_upload(actor, invoice).await?;
         let key = self.storage.new_key(&format!("invoices/{}", invoice.0));
         stream_in(
             self.storage.as_ref(),

@@ -406,6 +406,15 @@ impl DocumentService {
         })
     }
 
+    /// Whether the actor may upload to the assignment (they may see it): asked before an
+    /// upload's body is read, so an outsider learns nothing whatever they send.
+    pub async fn may_upload(&self, actor: &Actor, assignment_id: i64) -> DomainResult<()> {
+        self.assignments
+            .load(actor, assignment_id)
+            .await
+            .map(|_| ())
+    }
+
     /// The assignment's documents, if the actor may see the assignment.
     pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Document>> {
         let assignment = self.assignments.load(actor, assignment_id).await?;
