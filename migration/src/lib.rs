@@ -14,6 +14,7 @@ mod m20261203_000006_approvals;
 mod m20261203_000007_invoices;
 mod m20261204_000008_leave;
 mod m20261204_000009_documents;
+mod m20261204_000010_notifications;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_invoices::Migration),
             Box::new(m20261204_000008_leave::Migration),
             Box::new(m20261204_000009_documents::Migration),
+            Box::new(m20261204_000010_notifications::Migration),
         ]
     }
 }

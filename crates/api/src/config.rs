@@ -120,6 +120,62 @@ pub struct Settings {
     /// `pretty` (development) or `json` (log shippers).
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+
+    /// Run the background jobs (notifications, reminders, email, digest, invoice
+    /// follow-ups) in this process. Several instances may all run them: a lease in the
+    /// database lets one at a time run each job.
+    #[arg(long, env = "JOBS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub jobs_enabled: bool,
+
+    /// Seconds between turns of the trail into notifications.
+    #[arg(long, env = "NOTIFY_INTERVAL_SECS", default_value_t = 2)]
+    pub notify_interval_secs: u64,
+
+    /// Seconds between email deliveries.
+    #[arg(long, env = "EMAIL_INTERVAL_SECS", default_value_t = 5)]
+    pub email_interval_secs: u64,
+
+    /// Seconds between SLA and task reminder sweeps.
+    #[arg(long, env = "SWEEP_INTERVAL_SECS", default_value_t = 300)]
+    pub sweep_interval_secs: u64,
+
+    /// Seconds between runs of the invoice overdue follow-up.
+    #[arg(long, env = "FOLLOW_UP_INTERVAL_SECS", default_value_t = 3600)]
+    pub follow_up_interval_secs: u64,
+
+    /// Days past its due date before an issued invoice gets a follow-up task.
+    #[arg(long, env = "FOLLOW_UP_OVERDUE_DAYS", default_value_t = 7)]
+    pub follow_up_overdue_days: i64,
+
+    /// The firm-local hour (0–23) from which each person's morning digest is made.
+    #[arg(long, env = "DIGEST_HOUR", default_value_t = 8)]
+    pub digest_hour: u8,
+
+    /// Seconds a job run may hold its lease; a holder that dies is taken over after it.
+    #[arg(long, env = "JOB_LEASE_SECS", default_value_t = 120)]
+    pub job_lease_secs: u64,
+
+    /// The SMTP server (`smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465`). Unset: emails are recorded in the delivery log and only logged.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of emails.
+    #[arg(long, env = "SMTP_FROM", default_value = "Zen Ops <zenops@localhost>")]
+    pub smtp_from: String,
+
+    /// Emails per person per firm-local day; more are skipped (still in the app).
+    #[arg(long, env = "EMAIL_DAILY_CAP", default_value_t = 20)]
+    pub email_daily_cap: u64,
+
+    /// Seconds before the first retry of a refused email (each further retry waits five
+    /// times longer); three attempts in all.
+    #[arg(long, env = "EMAIL_RETRY_SECS", default_value_t = 60)]
+    pub email_retry_secs: u64,
+
+    /// The web app's address, for the link in emails (`https://ops.example.com`).
+    #[arg(long, env = "APP_URL")]
+    pub app_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -136,6 +192,8 @@ impl std::fmt::Debug for Settings {
             .field("access_token_ttl_minutes", &self.access_token_ttl_minutes)
             .field("cors_origins", &self.cors_origins)
             .field("seed_demo", &self.seed_demo)
+            .field("jobs_enabled", &self.jobs_enabled)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -181,6 +239,10 @@ pub enum ConfigError {
     CodePrefix(String),
     #[error("CLIENT_BODY_TIMEOUT_SECS must be positive")]
     BodyTimeout,
+    #[error("{0}")]
+    Jobs(String),
+    #[error("{0}")]
+    Smtp(String),
 }
 
 pub const MIN_SECRET_LEN: usize = 32;
@@ -211,6 +273,19 @@ impl Settings {
             invoice_number_prefix: "INV".into(),
             client_body_timeout_secs: 30,
             log_format: LogFormat::Pretty,
+            jobs_enabled: true,
+            notify_interval_secs: 1,
+            email_interval_secs: 1,
+            sweep_interval_secs: 300,
+            follow_up_interval_secs: 3600,
+            follow_up_overdue_days: 7,
+            digest_hour: 8,
+            job_lease_secs: 120,
+            smtp_url: None,
+            smtp_from: "Zen Ops <zenops@localhost>".into(),
+            email_daily_cap: 20,
+            email_retry_secs: 60,
+            app_url: None,
         }
     }
 
@@ -335,6 +410,8 @@ impl Settings {
         self.weekly_offs()?;
         self.public_base_url()?;
         self.max_upload_bytes()?;
+        self.jobs()?;
+        self.mailer()?;
         zenops_domain::assignment::AssignmentCode::new(&self.assignment_code_prefix, 2026, 1)
             .map_err(ConfigError::CodePrefix)?;
         zenops_domain::assignment::AssignmentCode::new(&self.invoice_number_prefix, 2026, 1)
@@ -343,6 +420,74 @@ impl Settings {
             self.jwt_secret()?;
         }
         Ok(())
+    }
+
+    /// The background jobs' timing and email rules.
+    pub fn jobs(&self) -> Result<crate::jobs::JobSettings, ConfigError> {
+        let positive = |name: &str, v: u64| {
+            if (1..=86_400).contains(&v) {
+                Ok(std::time::Duration::from_secs(v))
+            } else {
+                Err(ConfigError::Jobs(format!(
+                    "{name} must be between 1 and 86400 seconds"
+                )))
+            }
+        };
+        if self.digest_hour > 23 {
+            return Err(ConfigError::Jobs("DIGEST_HOUR must be 0 to 23".into()));
+        }
+        if !(1..=365).contains(&self.follow_up_overdue_days) {
+            return Err(ConfigError::Jobs(
+                "FOLLOW_UP_OVERDUE_DAYS must be 1 to 365".into(),
+            ));
+        }
+        if !(1..=10_000).contains(&self.email_daily_cap) {
+            return Err(ConfigError::Jobs(
+                "EMAIL_DAILY_CAP must be 1 to 10000".into(),
+            ));
+        }
+        let lease = positive("JOB_LEASE_SECS", self.job_lease_secs)?;
+        Ok(crate::jobs::JobSettings {
+            enabled: self.jobs_enabled,
+            notify_every: positive("NOTIFY_INTERVAL_SECS", self.notify_interval_secs)?,
+            email_every: positive("EMAIL_INTERVAL_SECS", self.email_interval_secs)?,
+            sweep_every: positive("SWEEP_INTERVAL_SECS", self.sweep_interval_secs)?,
+            follow_up_every: positive("FOLLOW_UP_INTERVAL_SECS", self.follow_up_interval_secs)?,
+            follow_up_overdue_days: self.follow_up_overdue_days,
+            digest_hour: self.digest_hour,
+            lease: time::Duration::try_from(lease).map_err(|e| ConfigError::Jobs(e.to_string()))?,
+            email: zenops_domain::notification::email::EmailPolicy {
+                daily_cap: self.email_daily_cap,
+                retry_after: time::Duration::seconds(
+                    i64::try_from(self.email_retry_secs.min(86_400)).unwrap_or(60),
+                ),
+                ..Default::default()
+            },
+        })
+    }
+
+    /// The mailer: SMTP when `SMTP_URL` is set, the log otherwise.
+    pub fn mailer(
+        &self,
+    ) -> Result<std::sync::Arc<dyn zenops_domain::notification::email::Mailer>, ConfigError> {
+        let app_url = match self.app_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim_end_matches('/').to_owned())
+            }
+            Some(_) => {
+                return Err(ConfigError::Smtp(
+                    "APP_URL must start with http:// or https://".into(),
+                ));
+            }
+        };
+        match self.smtp_url.as_deref().map(str::trim) {
+            None | Some("") => Ok(std::sync::Arc::new(zenops_infra::mail::LogMailer)),
+            Some(url) => Ok(std::sync::Arc::new(
+                zenops_infra::mail::SmtpMailer::new(url, &self.smtp_from, app_url)
+                    .map_err(ConfigError::Smtp)?,
+            )),
+        }
     }
 
     /// Whether to seed an empty database with the demo firm.

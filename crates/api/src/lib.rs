@@ -5,6 +5,7 @@ pub mod config;
 pub mod dto;
 pub mod edge;
 pub mod error;
+pub mod jobs;
 pub mod openapi;
 pub mod routes;
 pub mod session;

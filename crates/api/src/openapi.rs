@@ -35,6 +35,7 @@ use crate::edge::{MAX_BODY_BYTES, MAX_HEADER_BYTES, MAX_URI_BYTES};
         (name = "activity", description = "The audit trail"),
         (name = "leave", description = "Leave requests and their decisions"),
         (name = "calendar", description = "Calendar events and iCal feeds"),
+        (name = "notifications", description = "Notifications, email preferences, reminder sweeps and the email delivery log"),
         (name = "health", description = "Probes"),
     )
 )]

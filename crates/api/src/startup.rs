@@ -108,8 +108,12 @@ impl Application {
             max_upload_bytes: settings.max_upload_bytes()?,
             code_prefix: settings.assignment_code_prefix.trim().to_owned(),
             invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),
+            mailer: settings.mailer()?,
+            jobs: settings.jobs()?,
         };
+        let jobs = options.jobs.clone();
         let state = web::Data::new(AppState::new(db, adapters, tokens, options));
+        let job_state = state.clone();
         let listener =
             TcpListener::bind(&settings.bind_addr).map_err(|source| StartupError::Bind {
                 addr: settings.bind_addr.clone(),
@@ -154,6 +158,8 @@ impl Application {
                 .configure(routes::leave::configure)
                 .configure(routes::documents::configure)
                 .configure(routes::attachments::configure)
+                .configure(routes::notifications::configure)
+                .configure(routes::task_templates::configure)
                 .split_for_parts();
             accept_oauth_tokens(&mut api);
             document_edge_errors(&mut api);
@@ -188,6 +194,7 @@ impl Application {
                 source,
             })?
             .run();
+        crate::jobs::spawn(job_state, &jobs);
         Ok(Self { port, server })
     }
 

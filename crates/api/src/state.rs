@@ -10,14 +10,18 @@ use zenops_domain::calendar::CalendarService;
 use zenops_domain::document::attachments::AttachmentService;
 use zenops_domain::document::{DocumentPorts, DocumentService, ObjectStorage};
 use zenops_domain::invoice::{InvoiceRenderer, InvoiceService};
+use zenops_domain::jobs::JobRunner;
 use zenops_domain::leave::{LeaveCalendar, LeaveService, RecordedLeave};
 use zenops_domain::master::{
     Banks, Branches, CalendarLabels, Clients, CompanyAccounts, DocTemplates, MasterService,
     PropertySubtypes, PropertyTypes,
 };
 use zenops_domain::message::MessageService;
+use zenops_domain::notification::email::EmailSender;
+use zenops_domain::notification::{NotificationService, Notifier, RecordedAudience};
 use zenops_domain::sla::FirmZone;
 use zenops_domain::task::TaskService;
+use zenops_domain::task_template::TaskTemplateService;
 use zenops_domain::user::UserService;
 use zenops_domain::workdays::{HolidayService, WeeklyOffs, WorkingDays};
 use zenops_infra::{Adapters, Database};
@@ -48,6 +52,9 @@ pub struct Options {
     pub max_upload_bytes: u64,
     pub code_prefix: String,
     pub invoice_prefix: String,
+    /// How emails go out.
+    pub mailer: Arc<dyn zenops_domain::notification::email::Mailer>,
+    pub jobs: crate::jobs::JobSettings,
 }
 
 pub struct AppState {
@@ -67,6 +74,10 @@ pub struct AppState {
     pub leave: LeaveService,
     pub documents: DocumentService,
     pub attachments: AttachmentService,
+    pub notifications: NotificationService,
+    pub task_templates: TaskTemplateService,
+    /// The background jobs' work, also run on demand.
+    pub workers: crate::jobs::Workers,
     pub public_base_url: Option<String>,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
@@ -95,7 +106,8 @@ impl AppState {
                 zone: options.firm_zone.clone(),
                 code_prefix: options.code_prefix,
             },
-        );
+        )
+        .with_templates(a.task_templates.clone());
         let invoices = InvoiceService::new(
             a.invoices.clone(),
             a.work.clone(),
@@ -118,6 +130,33 @@ impl AppState {
         );
         let holidays =
             HolidayService::new(MasterService::new(a.holidays.clone()), assignments.clone());
+        let workers = crate::jobs::Workers {
+            runner: JobRunner::new(
+                a.job_leases.clone(),
+                a.clock.clone(),
+                crate::jobs::holder_name(),
+                options.jobs.lease,
+            ),
+            notifier: Notifier::new(
+                a.notifications.clone(),
+                Arc::new(RecordedAudience::new(
+                    a.assignments.clone(),
+                    a.users.clone(),
+                )),
+                a.notifications.clone(),
+                a.clock.clone(),
+                options.firm_zone.clone(),
+                options.jobs.digest_hour,
+            ),
+            email: EmailSender::new(
+                a.notifications.clone(),
+                options.mailer.clone(),
+                options.jobs.email,
+                a.clock.clone(),
+                options.firm_zone.clone(),
+            ),
+            follow_up_overdue_days: options.jobs.follow_up_overdue_days,
+        };
         Self {
             tasks: TaskService::new(
                 a.tasks.clone(),
@@ -172,6 +211,13 @@ impl AppState {
                 a.clock.clone(),
                 options.max_upload_bytes,
             ),
+            notifications: NotificationService::new(a.notifications.clone(), a.clock.clone()),
+            task_templates: TaskTemplateService::new(
+                a.task_templates.clone(),
+                a.users.clone(),
+                a.clock.clone(),
+            ),
+            workers,
             public_base_url: options.public_base_url,
             assignments,
             auth: AuthService::new(

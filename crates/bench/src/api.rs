@@ -212,15 +212,18 @@ pub struct AssignmentFactory {
     reference: Reference,
     site_visit_date: String,
     report_due_date: String,
+    /// Report due dates from ten days late to ten days ahead instead of all in three days.
+    spread: Option<OffsetDateTime>,
 }
 
 impl AssignmentFactory {
-    pub fn new(reference: Reference) -> Result<Self> {
+    pub fn new(reference: Reference, spread_due_dates: bool) -> Result<Self> {
         let now = OffsetDateTime::now_utc();
         Ok(Self {
             reference,
             site_visit_date: (now + time::Duration::days(1)).format(&Rfc3339)?,
             report_due_date: (now + time::Duration::days(3)).format(&Rfc3339)?,
+            spread: spread_due_dates.then_some(now),
         })
     }
 
@@ -232,6 +235,19 @@ impl AssignmentFactory {
         let branch_id = bank.branch_ids[(index / banks.len()) % bank.branch_ids.len()];
         let types = &self.reference.property_type_ids;
         let property_type_id = types[index % types.len()];
+        let (site_visit_date, report_due_date) = match self.spread {
+            None => (self.site_visit_date.clone(), self.report_due_date.clone()),
+            Some(now) => {
+                let days = i64::try_from(index % 21).unwrap_or(0) - 10;
+                let due = now + time::Duration::days(days);
+                (
+                    (due - time::Duration::days(2))
+                        .format(&Rfc3339)
+                        .unwrap_or_default(),
+                    due.format(&Rfc3339).unwrap_or_default(),
+                )
+            }
+        };
         serde_json::json!({
             "case_type": "BANK",
             "service_line": "VALUATION",
@@ -242,8 +258,8 @@ impl AssignmentFactory {
             "address": format!("{index} Bench Street"),
             "phone": "9000000000",
             "assigned_to_user_id": self.reference.assignee_id,
-            "site_visit_date": self.site_visit_date,
-            "report_due_date": self.report_due_date,
+            "site_visit_date": site_visit_date,
+            "report_due_date": report_due_date,
             "fees": "4500.00",
             "notes": "bench",
         })

@@ -12,6 +12,7 @@
 
 mod api;
 mod load;
+mod notify;
 mod server;
 mod upload;
 
@@ -126,6 +127,12 @@ struct Cli {
     /// many MiB, streamed; no other scenario runs.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     upload_memory_mb: Option<u64>,
+
+    /// Only measure notifications: create `--assignments` assignments with due dates spread
+    /// from ten days late to ten days ahead (the server's jobs held back), then time the
+    /// notifier turning the trail into notifications (events/s) and the reminder sweep.
+    #[arg(long)]
+    notifications: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -282,7 +289,19 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
         }
     };
 
-    let mut server = ServerProcess::start(bin, &database_url, data_dir)?;
+    // In the notifications scenario the jobs wait (after their first run at start-up) so
+    // the bench times them alone.
+    let held_back: &[(&str, &str)] = if cli.notifications {
+        &[
+            ("NOTIFY_INTERVAL_SECS", "86400"),
+            ("SWEEP_INTERVAL_SECS", "86400"),
+            ("EMAIL_INTERVAL_SECS", "86400"),
+            ("FOLLOW_UP_INTERVAL_SECS", "86400"),
+        ]
+    } else {
+        &[]
+    };
+    let mut server = ServerProcess::start(bin, &database_url, data_dir, held_back)?;
     eprintln!(
         "server pid {} at {} (data dir {})",
         server.pid(),
@@ -325,9 +344,26 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
             m.after_download.hwm_mb,
         );
     }
+    if cli.notifications {
+        let (row, _) = create_scenario(cli, &client, &base, &reference).await?;
+        rows.push(row);
+        let n = notify::measure(&client, &base).await?;
+        println!(
+            "\n## {} — notifications on {} assignments\n\n| step | seconds | work | rate |\n| --- | ---: | ---: | ---: |\n| trail → notifications | {:.2} | {} trail entries, {} notifications | {:.0} events/s |\n| reminder sweep (first) | {:.2} | {} notifications | |\n| reminder sweep (again, nothing new) | {:.2} | 0 notifications | |",
+            kind.label(),
+            cli.assignments,
+            n.drain_s,
+            n.events,
+            n.notified,
+            n.events_per_s(),
+            n.first_sweep_s,
+            n.swept,
+            n.second_sweep_s,
+        );
+    }
     let scenarios = if cli.smoke {
         smoke_scenarios(&client, &base)
-    } else if cli.logins_only || cli.upload_memory_mb.is_some() {
+    } else if cli.logins_only || cli.upload_memory_mb.is_some() || cli.notifications {
         Vec::new()
     } else {
         let (row, ids) = create_scenario(cli, &client, &base, &reference).await?;
@@ -385,7 +421,10 @@ async fn create_scenario(
 ) -> Result<(Summary, Vec<i64>)> {
     let total = usize::try_from(cli.assignments)?;
     eprintln!("create: {total} assignments");
-    let factory = Arc::new(AssignmentFactory::new(reference.clone())?);
+    let factory = Arc::new(AssignmentFactory::new(
+        reference.clone(),
+        cli.notifications,
+    )?);
     let make = {
         let client = client.clone();
         let base = base.to_owned();

@@ -132,7 +132,13 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `bin serve` on a free port with a fresh JWT secret and demo data.
-    pub fn start(bin: &Path, database_url: &str, data_dir: TempDir) -> Result<Self> {
+    /// `env` is passed to the server on top of the bench's own settings.
+    pub fn start(
+        bin: &Path,
+        database_url: &str,
+        data_dir: TempDir,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
         let port = free_port()?;
         let log_path = data_dir.path().join("server.log");
         let log = File::create(&log_path).context("creating the server log file")?;
@@ -155,6 +161,9 @@ impl ServerProcess {
             .stderr(Stdio::from(log_err));
         for name in SCRUBBED_ENV {
             command.env_remove(name);
+        }
+        for (name, value) in env {
+            command.env(name, value);
         }
         let child = command
             .spawn()

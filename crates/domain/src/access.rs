@@ -348,7 +348,24 @@ pub struct Actor {
     pub capabilities: Capabilities,
 }
 
+/// The id the firm's scheduled jobs act under: no person.
+pub const SYSTEM_USER: UserId = UserId(0);
+
 impl Actor {
+    /// The firm's scheduled jobs (reminders, follow-ups): an ADMIN's reach, no person.
+    /// Their trail entries name no actor.
+    pub fn system() -> Self {
+        Self::new(
+            SYSTEM_USER,
+            Roles::single(Role::Admin),
+            &CapabilityOverrides::default(),
+        )
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.user_id == SYSTEM_USER
+    }
+
     pub fn new(user_id: UserId, roles: Roles, overrides: &CapabilityOverrides) -> Self {
         let capabilities = Capabilities::resolve(&roles, overrides);
         Self {

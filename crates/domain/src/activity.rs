@@ -64,7 +64,7 @@ impl ActivityDraft {
     pub fn new(kind: &'static str, actor: &Actor, message: impl Into<String>) -> Self {
         Self {
             kind,
-            actor: Some(actor.user_id),
+            actor: (!actor.is_system()).then_some(actor.user_id),
             assignment_id: None,
             message: message.into(),
             payload: Vec::new(),

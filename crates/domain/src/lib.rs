@@ -12,14 +12,17 @@ pub mod document;
 pub mod error;
 pub mod instant;
 pub mod invoice;
+pub mod jobs;
 pub mod leave;
 pub mod master;
 pub mod message;
 pub mod money;
 mod named;
+pub mod notification;
 pub mod page;
 pub mod sla;
 pub mod task;
+pub mod task_template;
 #[cfg(test)]
 mod testing;
 pub mod text;

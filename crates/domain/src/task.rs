@@ -238,6 +238,15 @@ pub trait TaskStore: Send {
     ) -> DomainResult<Task>;
     /// `NotFound("Task")` when the task is already gone.
     async fn delete(&mut self, task_id: i64) -> DomainResult<()>;
+    /// Records that a task template ran for the assignment under `key`; false (and nothing
+    /// written) when it already had.
+    async fn claim_template_run(
+        &mut self,
+        assignment_id: i64,
+        template_id: i64,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<bool>;
     /// The assignment's open (not DONE) task of this template type, if any. Takes the
     /// assignment's write lock first, so two transactions that look and then create one
     /// run one after the other and the second finds the first's task.
@@ -319,6 +328,11 @@ pub struct FollowUp {
     pub assignment_id: i64,
     pub title: String,
     pub description: String,
+    /// The overdue invoice, its number and how many days late it is.
+    pub invoice_id: i64,
+    pub invoice_number: String,
+    pub days_late: i64,
+    pub due_date: time::Date,
 }
 
 /// A title as stored: trimmed, 2 to 255 characters.
@@ -484,7 +498,8 @@ impl TaskService {
             format!("Task created: {}", fields.title),
         )
         .on(assignment.id)
-        .with("title", fields.title.as_str());
+        .with("title", fields.title.as_str())
+        .with("assigned_to_user_id", fields.assigned_to.map(|u| u.0));
         let change = TaskChange {
             op: TaskOp::Create {
                 assignment_id: assignment.id,
@@ -543,6 +558,8 @@ impl TaskService {
         )
         .on(assignment.id)
         .with("task_id", current.id)
+        .with("title", fields.title.as_str())
+        .with("assigned_to_user_id", fields.assigned_to.map(|u| u.0))
         .with("fields", PayloadValue::Text(changed.join(",")));
         let change = TaskChange {
             op: TaskOp::Update {
@@ -617,6 +634,16 @@ impl TaskService {
                 assignee = first;
             }
         }
+        if assignee == crate::access::SYSTEM_USER {
+            // A scheduled run in a firm with neither FINANCE nor ADMIN: nobody to give it to.
+            return Ok(0);
+        }
+        // Tasks the scheduled jobs make are created in their assignee's name.
+        let creator = if actor.is_system() {
+            assignee
+        } else {
+            actor.user_id
+        };
         let now = self.clock.now();
         let mut made = 0;
         for follow_up in follow_ups {
@@ -643,11 +670,12 @@ impl TaskService {
                 format!("Task created: {}", follow_up.title),
             )
             .on(follow_up.assignment_id)
-            .with("title", follow_up.title.as_str());
+            .with("title", follow_up.title.as_str())
+            .with("assigned_to_user_id", assignee.0);
             let change = TaskChange {
                 op: TaskOp::Create {
                     assignment_id: follow_up.assignment_id,
-                    created_by: actor.user_id,
+                    created_by: creator,
                     fields,
                 },
                 entry,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, Func, LikeExpr, NullOrdering, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, NullOrdering, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
     EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, Value,
@@ -433,16 +433,9 @@ impl SeaAssignmentRepository {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let escaped = text
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
+            let pattern = crate::sql::contains_pattern(text);
             let like = |column: A| -> SimpleExpr {
-                // An explicit escape character: PostgreSQL assumes `\` and SQLite has none.
-                Expr::expr(Func::lower(Expr::col(column)))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+                Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone())
             };
             select = select.filter(
                 Condition::any()

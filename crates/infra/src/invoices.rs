@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::{Alias, Expr, Func, LikeExpr, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, Func, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
     JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -503,17 +503,9 @@ impl SeaInvoiceRepository {
             select = select.filter(I::Status.eq(status.as_str()));
         }
         if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let pattern = format!(
-                "%{}%",
-                search
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
             select = select.filter(
                 Expr::col((invoices::Entity, I::SearchText))
-                    .like(LikeExpr::new(pattern).escape('\\')),
+                    .like(crate::sql::contains_pattern(search)),
             );
         }
         let date_bounds = [

@@ -12,13 +12,16 @@ mod entity;
 mod error;
 mod invoices;
 mod leave;
+pub mod mail;
 mod master;
 pub mod messages;
+pub mod notifications;
 pub mod password;
 pub mod pdf;
 pub mod seed;
 pub mod sessions;
 mod sql;
+pub mod task_templates;
 pub mod tasks;
 pub mod users;
 mod work;
@@ -97,6 +100,10 @@ pub struct Adapters {
     pub invoices: Arc<dyn InvoiceRepository>,
     pub company_profile: Arc<dyn CompanyProfileRepository>,
     pub work: Arc<dyn UnitOfWork>,
+    /// Notifications: what people read, what the workers write, and the sweeps' reads.
+    pub notifications: Arc<notifications::SeaNotifications>,
+    pub job_leases: Arc<dyn zenops_domain::jobs::JobLeases>,
+    pub task_templates: Arc<dyn zenops_domain::task_template::TaskTemplateRepository>,
 }
 
 impl Adapters {
@@ -151,6 +158,9 @@ impl Adapters {
             invoices: Arc::new(invoices::SeaInvoiceRepository::new(db.clone())),
             company_profile: Arc::new(invoices::SeaCompanyProfileRepository::new(db.clone())),
             work: Arc::new(work::SeaUnitOfWork::new(db.clone())),
+            notifications: Arc::new(notifications::SeaNotifications::new(db.clone())),
+            job_leases: Arc::new(notifications::SeaJobLeases::new(db.clone())),
+            task_templates: Arc::new(task_templates::SeaTaskTemplates::new(db.clone())),
             clock,
         }
     }

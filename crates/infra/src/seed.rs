@@ -480,7 +480,9 @@ pub async fn seed_demo_work(adapters: &crate::Adapters, firm: &DemoFirm) -> Doma
             zone: firm.zone.clone(),
             code_prefix: firm.code_prefix.clone(),
         },
-    );
+    )
+    .with_templates(adapters.task_templates.clone());
+    seed_task_templates(adapters).await?;
     let tasks = TaskService::new(
         adapters.tasks.clone(),
         adapters.work.clone(),
@@ -1168,4 +1170,63 @@ fn demo_invoicing(
         adapters.clock.clone(),
         invoice_prefix.to_owned(),
     )
+}
+
+/// The demo firm's task templates for bank valuations: on creation, on entering
+/// SITE_VISIT and on entering UNDER_PROCESS.
+async fn seed_task_templates(adapters: &crate::Adapters) -> DomainResult<()> {
+    use zenops_domain::task_template::{TaskTemplateDraft, TemplateTaskDraft};
+    let task = |title: &str, assignee: &str, days: i64| TemplateTaskDraft {
+        title: Some(title.to_owned()),
+        description: None,
+        assignee: Some(assignee.to_owned()),
+        due_in_working_days: Some(days),
+    };
+    let templates = [
+        (
+            "Bank valuation: intake",
+            "ASSIGNMENT_CREATED",
+            None,
+            vec![
+                task("Request the title documents and tax receipts", "PRIMARY", 1),
+                task("Fix the site visit with the borrower", "PRIMARY", 1),
+            ],
+        ),
+        (
+            "Bank valuation: site visit checklist",
+            "STATUS_ENTERED",
+            Some("SITE_VISIT"),
+            vec![
+                task(
+                    "Site visit: photos, measurements, boundaries, occupancy",
+                    "PRIMARY",
+                    0,
+                ),
+                task("Upload the site photos and the visit notes", "PRIMARY", 1),
+            ],
+        ),
+        (
+            "Bank valuation: draft report",
+            "STATUS_ENTERED",
+            Some("UNDER_PROCESS"),
+            vec![
+                task("Draft the valuation report", "PRIMARY", 2),
+                task("Review the draft report", "ROLE:OPS_MANAGER", 3),
+            ],
+        ),
+    ];
+    let now = adapters.clock.now();
+    for (name, trigger, status, tasks) in templates {
+        let fields = TaskTemplateDraft {
+            name: Some(name.to_owned()),
+            trigger: Some(trigger.to_owned()),
+            status: Some(status.map(str::to_owned)),
+            case_type: Some(Some("BANK".to_owned())),
+            tasks: Some(tasks),
+            ..TaskTemplateDraft::default()
+        }
+        .parse(None)?;
+        adapters.task_templates.insert(&fields, now).await?;
+    }
+    Ok(())
 }

@@ -33,3 +33,14 @@ pub(crate) fn statement_on(backend: DbBackend, sql: &str, values: Vec<Value>) ->
         other => Statement::from_sql_and_values(other, sql, values),
     }
 }
+
+/// A `LIKE` that finds `text` anywhere, lower-cased, its wildcards escaped with `\\` (to
+/// be used with `.escape('\\')`: PostgreSQL assumes that escape and SQLite has none).
+pub(crate) fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}

@@ -169,6 +169,16 @@ impl TaskStore for SeaTransaction {
         tasks::delete_in(&self.txn, task_id).await
     }
 
+    async fn claim_template_run(
+        &mut self,
+        assignment_id: i64,
+        template_id: i64,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> DomainResult<bool> {
+        crate::task_templates::claim_run_in(&self.txn, assignment_id, template_id, key, at).await
+    }
+
     async fn open_of_type(
         &mut self,
         assignment_id: i64,

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
+use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -20,17 +21,68 @@ async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The process can serve requests: the database answers.
-#[utoipa::path(tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
+/// When a background job last ran (over all instances).
+#[derive(Serialize, ToSchema)]
+pub struct JobRead {
+    #[schema(example = "notify")]
+    pub job: String,
+    /// The instance running it now, if one is.
+    pub running_on: Option<String>,
+    #[serde(with = "crate::dto::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_started_at: Option<OffsetDateTime>,
+    #[serde(with = "crate::dto::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_finished_at: Option<OffsetDateTime>,
+    pub last_ok: Option<bool>,
+    /// A summary of the last run, or its error.
+    pub last_result: Option<String>,
+    pub runs: i64,
+    /// Where the job has read to (the notifier: the last activity-trail id it is past).
+    pub cursor: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// The background jobs, by name.
+    pub jobs: Vec<JobRead>,
+}
+
+/// The process can serve requests: the database answers. Also tells when each background
+/// job last ran.
+#[utoipa::path(tag = "health", responses((status = 200, body = Ready), (status = 503, body = Health)))]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if state.db.ping().await {
-        HttpResponse::Ok().json(Health { status: "ready" })
-    } else {
-        HttpResponse::ServiceUnavailable().json(Health {
+    if !state.db.ping().await {
+        return HttpResponse::ServiceUnavailable().json(Health {
             status: "unavailable",
-        })
+        });
     }
+    let jobs = match state.workers.runner.status().await {
+        Ok(jobs) => jobs,
+        Err(error) => {
+            tracing::warn!(error = %crate::error::cause_chain(&error), "reading job status");
+            Vec::new()
+        }
+    };
+    HttpResponse::Ok().json(Ready {
+        status: "ready",
+        jobs: jobs
+            .into_iter()
+            .map(|j| JobRead {
+                job: j.job,
+                running_on: j.holder,
+                last_started_at: j.last_started_at,
+                last_finished_at: j.last_finished_at,
+                last_ok: j.last_ok,
+                last_result: j.last_result,
+                runs: j.runs,
+                cursor: j.cursor,
+            })
+            .collect(),
+    })
 }
 
 pub fn configure(cfg: &mut ServiceConfig<'_>) {

@@ -12,5 +12,7 @@ pub mod health;
 pub mod invoices;
 pub mod leave;
 pub mod master;
+pub mod notifications;
+pub mod task_templates;
 pub mod users;
 pub mod work;

@@ -13,6 +13,8 @@ mod hardening;
 mod invoices;
 mod leave;
 mod master;
+mod notifications;
 mod openapi;
 mod rbac;
+mod smtp;
 mod users;

@@ -26,6 +26,8 @@ pub enum Needs {
     Money,
     /// HR or ADMIN: those who decide leave.
     LeaveManager,
+    /// ADMIN, OPS_MANAGER or a view-all role: those who run the sweeps.
+    Operations,
 }
 
 /// Records the RBAC test creates first, named in paths.
@@ -699,6 +701,105 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             200,
         ),
     ]);
+    cases.extend([
+        case(
+            Method::GET,
+            "/api/master/task-templates",
+            "/api/master/task-templates",
+            None,
+            Needs::SignedIn,
+            200,
+        ),
+        case(
+            Method::GET,
+            "/api/master/task-templates/{id}",
+            "/api/master/task-templates/999999",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/master/task-templates",
+            "/api/master/task-templates",
+            Some(json!({})),
+            Needs::Capability(ManageMasterData),
+            422,
+        ),
+        case(
+            Method::PATCH,
+            "/api/master/task-templates/{id}",
+            "/api/master/task-templates/999999",
+            Some(json!({})),
+            Needs::Capability(ManageMasterData),
+            404,
+        ),
+        case(
+            Method::DELETE,
+            "/api/master/task-templates/{id}",
+            "/api/master/task-templates/999999",
+            None,
+            Needs::Capability(ManageMasterData),
+            404,
+        ),
+    ]);
+    for path in [
+        "/api/notifications",
+        "/api/notifications/unread-count",
+        "/api/notifications/preferences",
+    ] {
+        cases.push(case(Method::GET, path, path, None, Needs::SignedIn, 200));
+    }
+    cases.extend([
+        case(
+            Method::POST,
+            "/api/notifications/{id}/read",
+            "/api/notifications/999999/read",
+            None,
+            Needs::SignedIn,
+            404,
+        ),
+        case(
+            Method::POST,
+            "/api/notifications/read-all",
+            "/api/notifications/read-all",
+            None,
+            Needs::SignedIn,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/notifications/snooze",
+            "/api/notifications/snooze",
+            Some(json!({})),
+            Needs::SignedIn,
+            422,
+        ),
+        case(
+            Method::PATCH,
+            "/api/notifications/preferences",
+            "/api/notifications/preferences",
+            Some(json!({"email_enabled": true})),
+            Needs::SignedIn,
+            200,
+        ),
+        case(
+            Method::POST,
+            "/api/notifications/sweep",
+            "/api/notifications/sweep",
+            None,
+            Needs::Operations,
+            200,
+        ),
+        case(
+            Method::GET,
+            "/api/notifications/deliveries",
+            "/api/notifications/deliveries",
+            None,
+            Needs::Operations,
+            200,
+        ),
+    ]);
     for path in ["/api/leave", "/api/leave/my"] {
         cases.push(case(Method::GET, path, path, None, Needs::SignedIn, 200));
     }
@@ -851,6 +952,13 @@ fn expected(case: &Case, role: Option<Role>) -> u16 {
         (Needs::Money, Some(_)) => 403,
         (Needs::LeaveManager, Some(Role::Hr | Role::Admin)) => case.allowed,
         (Needs::LeaveManager, Some(_)) => 403,
+        (Needs::Operations, Some(role))
+            if matches!(role, Role::Admin | Role::OpsManager)
+                || Capability::ViewAllAssignments.granted_to(role) =>
+        {
+            case.allowed
+        }
+        (Needs::Operations, Some(_)) => 403,
         (Needs::Row | Needs::RowElse(..), Some(role))
             if !Capability::ViewAllAssignments.granted_to(role) =>
         {

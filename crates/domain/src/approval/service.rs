@@ -164,7 +164,8 @@ impl Change for Submission {
         .with("approval_id", approval.id().0)
         .with("action_type", r.action.action_type().as_str())
         .with("entity_type", r.entity.entity_type.as_str())
-        .with("entity_id", r.entity.entity_id);
+        .with("entity_id", r.entity.entity_id)
+        .with("approver_user_id", r.approver.map(|u| u.0));
         Ok((approval, vec![entry]))
     }
 
@@ -202,7 +203,8 @@ impl Change for Ruling {
             payload: Vec::new(),
         }
         .with("approval_id", self.decision.id.0)
-        .with("action_type", self.action_type.as_str());
+        .with("action_type", self.action_type.as_str())
+        .with("requester_user_id", approval.record().requester.0);
         if let Some(comment) = &self.decision.comment {
             entry = entry.with("comment", comment.as_str());
         }

@@ -1,5 +1,9 @@
 //! The rules for creating, changing, listing and removing assignments.
 
+use crate::task_template::{
+    self, Firing, MAX_DUE_DAYS, NoTemplates, RoleHolders, TaskTemplate, TaskTemplateRepository,
+    TemplateAssignee, TemplateRun,
+};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -104,6 +108,8 @@ pub struct AssignmentService {
     clock: Arc<dyn Clock>,
     zone: FirmZone,
     code_prefix: String,
+    /// The task templates changes may fire.
+    templates: Arc<dyn TaskTemplateRepository>,
 }
 
 /// `Some(new)` replaces, `None` keeps `old`.
@@ -141,7 +147,72 @@ impl AssignmentService {
             clock,
             zone,
             code_prefix,
+            templates: Arc::new(NoTemplates),
         }
+    }
+
+    /// Fires these task templates on creation and status changes.
+    pub fn with_templates(mut self, templates: Arc<dyn TaskTemplateRepository>) -> Self {
+        self.templates = templates;
+        self
+    }
+
+    /// The task-template runs a change calls for (read before its transaction opens).
+    async fn template_runs(
+        &self,
+        firing: Firing,
+        fields: &AssignmentFields,
+        now: OffsetDateTime,
+    ) -> DomainResult<Vec<TemplateRun>> {
+        let templates: Vec<TaskTemplate> = self
+            .templates
+            .list(false)
+            .await?
+            .into_iter()
+            .filter(|t| t.fields.fires_on(firing, fields))
+            .collect();
+        if templates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut holders = RoleTable::default();
+        for role in templates
+            .iter()
+            .flat_map(|t| t.fields.tasks.iter())
+            .filter_map(|t| match t.assignee {
+                TemplateAssignee::Role(role) => Some(role),
+                _ => None,
+            })
+        {
+            if holders.0.iter().any(|(r, _)| *r == role) {
+                continue;
+            }
+            let filter = crate::user::UserFilter {
+                include_inactive: false,
+                role: Some(role),
+                by_name: false,
+            };
+            let first = self
+                .people
+                .list(
+                    &filter,
+                    crate::page::Page::first(crate::user::USER_LIST_CAP),
+                )
+                .await?
+                .items
+                .into_iter()
+                .filter(|u| u.is_active)
+                .map(|u| u.id)
+                .min();
+            holders.0.push((role, first));
+        }
+        let today = self.zone.local_date(now);
+        let calendar = self
+            .days
+            .calendar(today, today + Duration::days(i64::from(MAX_DUE_DAYS) * 2))
+            .await?;
+        Ok(task_template::plan(
+            &templates, firing, fields, now, &self.zone, &calendar, &holders,
+        ))
     }
 
     pub fn zone(&self) -> &FirmZone {
@@ -411,7 +482,9 @@ impl AssignmentService {
             .await?;
         }
         fields.assigned_at = fields.assigned_to.map(|_| now);
+        let runs = self.template_runs(Firing::Created, &fields, now).await?;
         let creation = AssignmentCreation {
+            runs,
             series: CodeSeries {
                 prefix: self.code_prefix.clone(),
                 year: self.zone.local_date(now).year(),
@@ -588,6 +661,8 @@ impl AssignmentService {
         if activities.is_empty() {
             // Nothing changed: nothing to write.
             return Ok(AssignmentEdit {
+                by: actor.user_id,
+                runs: Vec::new(),
                 current,
                 write: None,
                 trail: Vec::new(),
@@ -595,11 +670,20 @@ impl AssignmentService {
             });
         }
         let trail = activities.into_iter().map(|a| a.on(id)).collect();
+        let runs = match requested_status.filter(|to| *to != before.status) {
+            Some(to) => {
+                self.template_runs(Firing::Entered(to), &fields, now)
+                    .await?
+            }
+            None => Vec::new(),
+        };
         let write = AssignmentWrite {
             events: desired_events(&current.code, &fields),
             fields,
         };
         Ok(AssignmentEdit {
+            by: actor.user_id,
+            runs,
             current,
             write: Some(write),
             trail,
@@ -971,6 +1055,8 @@ impl AssignmentService {
 
 /// A new assignment, checked and ready to be stored.
 pub struct AssignmentCreation {
+    /// Task templates it fires.
+    runs: Vec<TemplateRun>,
     series: CodeSeries,
     created_by: UserId,
     write: AssignmentWrite,
@@ -1003,7 +1089,11 @@ impl Change for AssignmentCreation {
             "assignee_user_ids",
             crate::activity::PayloadValue::Ints(ids(&created.assignees())),
         );
-        Ok((created, vec![entry]))
+        let mut entries = vec![entry];
+        entries.extend(
+            task_template::apply(tx, created.id, self.created_by, &self.runs, self.at).await?,
+        );
+        Ok((created, entries))
     }
 
     fn at(&self) -> OffsetDateTime {
@@ -1014,6 +1104,10 @@ impl Change for AssignmentCreation {
 /// A checked edit of one assignment: written only if the assignment is still at the
 /// version it was checked against. An edit that changes nothing writes nothing.
 pub struct AssignmentEdit {
+    /// Who makes it (and the tasks of the templates it fires).
+    by: UserId,
+    /// Task templates the status it enters fires.
+    runs: Vec<TemplateRun>,
     current: Assignment,
     write: Option<AssignmentWrite>,
     trail: Vec<ActivityDraft>,
@@ -1042,7 +1136,9 @@ impl Change for AssignmentEdit {
             .assignments()
             .update(self.current.id, self.current.version, write, self.at)
             .await?;
-        Ok((updated, self.trail.clone()))
+        let mut trail = self.trail.clone();
+        trail.extend(task_template::apply(tx, updated.id, self.by, &self.runs, self.at).await?);
+        Ok((updated, trail))
     }
 
     fn at(&self) -> OffsetDateTime {
@@ -1191,4 +1287,17 @@ fn desired_events(code: &str, fields: &AssignmentFields) -> Vec<EventDraft> {
         ));
     }
     events
+}
+
+/// The first active person of each role a template names.
+#[derive(Default)]
+struct RoleTable(Vec<(Role, Option<UserId>)>);
+
+impl RoleHolders for RoleTable {
+    fn first_of(&self, role: Role) -> Option<UserId> {
+        self.0
+            .iter()
+            .find(|(r, _)| *r == role)
+            .and_then(|(_, u)| *u)
+    }
 }

@@ -414,6 +414,10 @@ impl InvoiceService {
             };
             let late = (today - due_date).whole_days();
             out.push(crate::task::FollowUp {
+                invoice_id: r.id.0,
+                invoice_number: number.clone(),
+                days_late: late,
+                due_date,
                 assignment_id: r.assignment_id,
                 title: format!("Follow up: {number} overdue"),
                 description: format!(
