@@ -115,7 +115,7 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        use ForeignKeyAction::{Cascade, SetNull};
+        use ForeignKeyAction::{Cascade, Restrict};
         m.create_table(
             Table::create()
                 .table(Notifications::Table)
@@ -264,6 +264,15 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        // A database that already has a trail starts the notifier at its end: the past
+        // is not news. (A new database's trail is empty here; the demo seed comes after.)
+        m.get_connection()
+            .execute_unprepared(
+                "INSERT INTO job_leases (job, cursor, runs) \
+                 SELECT 'notify', COALESCE(MAX(id), 0), 0 FROM activity_logs",
+            )
+            .await?;
+
         m.create_table(
             Table::create()
                 .table(TaskTemplates::Table)
@@ -284,7 +293,7 @@ impl MigrationTrait for Migration {
                     TaskTemplates::BankId,
                     Banks::Table,
                     Banks::Id,
-                    SetNull,
+                    Restrict,
                 ))
                 .take(),
         )

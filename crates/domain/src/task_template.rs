@@ -497,13 +497,19 @@ impl TaskTemplateService {
         self.repo.get(id).await
     }
 
-    /// Named people must exist.
+    /// Named people must exist and be active.
     async fn check_people(&self, fields: &TaskTemplateFields) -> DomainResult<()> {
         let mut e = FieldErrors::new();
         for (i, task) in fields.tasks.iter().enumerate() {
             if let TemplateAssignee::User(user) = task.assignee {
                 match self.users.get(user).await {
-                    Ok(_) => {}
+                    Ok(found) if found.is_active => {}
+                    Ok(_) => {
+                        e.add(
+                            &format!("tasks[{i}].assignee"),
+                            format!("user {} is inactive", user.0),
+                        );
+                    }
                     Err(DomainError::NotFound(_)) => {
                         e.add(
                             &format!("tasks[{i}].assignee"),

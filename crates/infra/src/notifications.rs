@@ -636,9 +636,10 @@ impl EmailOutbox for SeaNotifications {
     async fn settle(
         &self,
         delivery_id: i64,
+        claimed_until: OffsetDateTime,
         settlement: &Settlement,
         now: OffsetDateTime,
-    ) -> DomainResult<()> {
+    ) -> DomainResult<bool> {
         let at = self.at(now);
         let (status, next, error, provider, sent_at, counts): (
             DeliveryStatus,
@@ -684,7 +685,8 @@ impl EmailOutbox for SeaNotifications {
         let sql = format!(
             "UPDATE notification_deliveries SET status = ?, attempts = {attempts}, \
              last_attempt_at = {last_attempt}, next_attempt_at = COALESCE(?, next_attempt_at), \
-             claimed_until = NULL, error = ?, provider_message_id = ?, sent_at = ? WHERE id = ?"
+             claimed_until = NULL, error = ?, provider_message_id = ?, sent_at = ? \
+             WHERE id = ? AND status = 'SENDING' AND claimed_until = ?"
         );
         let mut values: Vec<Value> = vec![status.as_str().into()];
         if counts {
@@ -696,13 +698,15 @@ impl EmailOutbox for SeaNotifications {
             provider.into(),
             sent_at.into(),
             delivery_id.into(),
+            self.at(claimed_until).into(),
         ]);
-        self.db
+        let done = self
+            .db
             .conn
             .execute_raw(statement(&self.db, &sql, values))
             .await
             .map_err(unexpected)?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 }
 

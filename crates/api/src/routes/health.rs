@@ -26,8 +26,8 @@ async fn healthz() -> web::Json<Health> {
 pub struct JobRead {
     #[schema(example = "notify")]
     pub job: String,
-    /// The instance running it now, if one is.
-    pub running_on: Option<String>,
+    /// Whether a run holds it now.
+    pub running: bool,
     #[serde(with = "crate::dto::timestamp::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_started_at: Option<OffsetDateTime>,
@@ -35,7 +35,8 @@ pub struct JobRead {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_finished_at: Option<OffsetDateTime>,
     pub last_ok: Option<bool>,
-    /// A summary of the last run, or its error.
+    /// A summary of the last run (what it made); a failure's cause is in the server's log
+    /// only.
     pub last_result: Option<String>,
     pub runs: i64,
     /// Where the job has read to (the notifier: the last activity-trail id it is past).
@@ -73,11 +74,14 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .into_iter()
             .map(|j| JobRead {
                 job: j.job,
-                running_on: j.holder,
+                running: j.holder.is_some(),
                 last_started_at: j.last_started_at,
                 last_finished_at: j.last_finished_at,
                 last_ok: j.last_ok,
-                last_result: j.last_result,
+                last_result: match j.last_ok {
+                    Some(false) => Some("failed; see the server log".to_owned()),
+                    _ => j.last_result,
+                },
                 runs: j.runs,
                 cursor: j.cursor,
             })

@@ -168,6 +168,7 @@ impl LeaveService {
             format!("Leave requested: {}", span.leave_type()),
         )
         .with("leave_request_id", request.id().0)
+        .with("requester_user_id", request.requester().0)
         .with("leave_type", span.leave_type().as_str());
         tx.record(&[entry], now).await?;
         tx.commit().await?;

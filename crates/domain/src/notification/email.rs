@@ -135,13 +135,21 @@ pub trait EmailOutbox: Send + Sync {
         users: &[UserId],
         since: OffsetDateTime,
     ) -> DomainResult<HashMap<UserId, u64>>;
+    /// Records how a claimed email ended, if the claim (SENDING until `claimed_until`) is
+    /// still this run's; false when it was taken over meanwhile.
     async fn settle(
         &self,
         delivery_id: i64,
+        claimed_until: OffsetDateTime,
         settlement: &Settlement,
         now: OffsetDateTime,
-    ) -> DomainResult<()>;
+    ) -> DomainResult<bool>;
 }
+
+/// The longest one email may take to send (the SMTP client's timeout is shorter); a run
+/// stops sending once less than this is left of its lease, and the claims it did not get
+/// to run out with the lease, for the next run.
+pub const SEND_ALLOWANCE: Duration = Duration::seconds(30);
 
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -233,6 +241,9 @@ impl EmailSender {
         let users: Vec<UserId> = claimed.iter().map(|e| e.user_id).collect();
         let mut sent_today = self.outbox.sent_since(&users, day_start).await?;
         for email in claimed {
+            if self.clock.now() + SEND_ALLOWANCE > until {
+                break;
+            }
             let count = sent_today.entry(email.user_id).or_default();
             let settlement = if email.to.trim().is_empty() {
                 Settlement::Skipped("no email address".into())
@@ -264,7 +275,7 @@ impl EmailSender {
                 Settlement::Skipped(_) => run.skipped += 1,
             }
             self.outbox
-                .settle(email.delivery_id, &settlement, self.clock.now())
+                .settle(email.delivery_id, until, &settlement, self.clock.now())
                 .await?;
         }
         Ok(run)

@@ -165,12 +165,15 @@ impl std::fmt::Display for SweepReport {
     }
 }
 
-/// Trail entries read per batch.
+/// Trail entries read per batch, and batches per run (a run stays well inside its lease;
+/// the next run goes on from the cursor).
 pub const TRAIL_BATCH: u64 = 500;
+pub const TRAIL_BATCHES_PER_RUN: usize = 20;
 /// How long a hole in the trail's ids is waited for: an id is taken when a transaction
 /// writes its entry and becomes visible when it commits, so a later id can be seen first.
-/// A hole older than this is a transaction that rolled back.
-pub const TRAIL_GAP_WAIT: Duration = Duration::seconds(60);
+/// A hole this process has seen for this long is a transaction that rolled back. (Timed by
+/// this process's own clock, so clocks that differ between instances cannot cut it short.)
+pub const TRAIL_GAP_WAIT: Duration = Duration::seconds(120);
 
 /// Makes notifications: from the trail, from due work, and the morning digest.
 #[derive(Clone)]
@@ -182,6 +185,9 @@ pub struct Notifier {
     zone: FirmZone,
     /// The firm-local hour from which the digest is made.
     digest_hour: u8,
+    /// The first trail id missing after the cursor, and when this process first saw it
+    /// missing.
+    hole: Arc<std::sync::Mutex<Option<(i64, OffsetDateTime)>>>,
 }
 
 impl Notifier {
@@ -200,6 +206,23 @@ impl Notifier {
             clock,
             zone,
             digest_hour,
+            hole: Arc::default(),
+        }
+    }
+
+    /// Whether the missing id `missing` has been missing for [`TRAIL_GAP_WAIT`] as this
+    /// process has seen it.
+    fn hole_is_old(&self, missing: i64, now: OffsetDateTime) -> bool {
+        let mut hole = self
+            .hole
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *hole {
+            Some((id, since)) if id == missing => now - since >= TRAIL_GAP_WAIT,
+            _ => {
+                *hole = Some((missing, now));
+                false
+            }
         }
     }
 
@@ -227,17 +250,17 @@ impl Notifier {
     pub async fn drain_trail(&self, lease: &Lease) -> DomainResult<u64> {
         let mut cursor = lease.cursor;
         let mut made = 0;
-        loop {
+        for _ in 0..TRAIL_BATCHES_PER_RUN {
             let batch = self.outbox.trail_after(cursor, TRAIL_BATCH).await?;
             let Some(last) = batch.last() else { break };
             let last_id = last.id;
             let now = self.clock.now();
-            // The cursor moves over entries with no hole before them, and over holes
-            // older than the wait; entries past a younger hole are handled now and again
-            // next time (their keys make the second time a no-op).
+            // The cursor moves over entries with no hole before them, and over holes seen
+            // for longer than the wait; entries past a younger hole are handled now and
+            // again next time (their keys make the second time a no-op).
             let mut next = cursor;
             for event in &batch {
-                if event.id == next + 1 || now - event.at >= TRAIL_GAP_WAIT {
+                if event.id == next + 1 || self.hole_is_old(next + 1, now) {
                     next = event.id;
                 } else {
                     break;

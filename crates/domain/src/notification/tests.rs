@@ -642,7 +642,16 @@ impl NotificationOutbox for FakeOutbox {
     }
 }
 
-fn notifier(outbox: &FakeOutbox, now: OffsetDateTime) -> Notifier {
+/// A clock the test moves.
+struct MovingClock(Mutex<OffsetDateTime>);
+
+impl crate::clock::Clock for MovingClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn notifier_on(outbox: &FakeOutbox, clock: Arc<dyn crate::clock::Clock>) -> Notifier {
     struct NoWork;
     #[async_trait]
     impl SweepSource for NoWork {
@@ -657,7 +666,7 @@ fn notifier(outbox: &FakeOutbox, now: OffsetDateTime) -> Notifier {
         Arc::new(outbox.clone()),
         Arc::new(FakeAudience),
         Arc::new(NoWork),
-        Arc::new(FixedClock(now)),
+        clock,
         FirmZone::parse("Asia/Kolkata").unwrap(),
         8,
     )
@@ -694,7 +703,8 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
             },
         );
     }
-    let n = notifier(&outbox, NOW);
+    let clock = Arc::new(MovingClock(Mutex::new(NOW)));
+    let n = notifier_on(&outbox, clock.clone());
     assert_eq!(n.drain_trail(&lease(0)).await.unwrap(), 3);
     {
         let w = outbox.0.lock().unwrap();
@@ -728,8 +738,13 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
     // Past a young hole (5): handled now, the cursor waits at 4.
     assert_eq!(n.drain_trail(&lease(4)).await.unwrap(), 2);
     assert_eq!(outbox.0.lock().unwrap().cursor, 4);
-    let later = notifier(&outbox, NOW + super::service::TRAIL_GAP_WAIT);
-    assert_eq!(later.drain_trail(&lease(4)).await.unwrap(), 0, "made once");
+    // The hole's age is what this process has seen: an entry's own (old) time does not
+    // count, so another instance's clock cannot cut the wait short.
+    *clock.0.lock().unwrap() = NOW + super::service::TRAIL_GAP_WAIT - Duration::seconds(1);
+    n.drain_trail(&lease(4)).await.unwrap();
+    assert_eq!(outbox.0.lock().unwrap().cursor, 4);
+    *clock.0.lock().unwrap() = NOW + super::service::TRAIL_GAP_WAIT;
+    assert_eq!(n.drain_trail(&lease(4)).await.unwrap(), 0, "made once");
     assert_eq!(outbox.0.lock().unwrap().cursor, 6);
 }
 
@@ -793,15 +808,16 @@ impl EmailOutbox for FakeOutbox {
     async fn settle(
         &self,
         delivery_id: i64,
+        _claimed_until: OffsetDateTime,
         settlement: &Settlement,
         _now: OffsetDateTime,
-    ) -> DomainResult<()> {
+    ) -> DomainResult<bool> {
         self.0
             .lock()
             .unwrap()
             .settled
             .push((delivery_id, settlement.clone()));
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -842,6 +858,12 @@ async fn the_sender_caps_each_persons_day_retries_refusals_and_skips_the_address
     assert!(matches!(settled[3], (4, Settlement::Sent(_))));
     assert!(matches!(&settled[4], (5, Settlement::Skipped(r)) if r.contains("address")));
     assert_eq!((run.sent, run.retrying, run.skipped), (3, 1, 1));
+    // A run with too little of its lease left sends nothing (its claims run out for the
+    // next run).
+    outbox.0.lock().unwrap().settled.clear();
+    let run = sender.run(NOW + Duration::seconds(10)).await.unwrap();
+    assert_eq!(run, Default::default());
+    assert_eq!(mailer.sent.lock().unwrap().len(), 3);
     // The next run finds VALUER at the cap.
     outbox.0.lock().unwrap().settled.clear();
     outbox.0.lock().unwrap().emails.truncate(1);
