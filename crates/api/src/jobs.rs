@@ -8,7 +8,7 @@ use zenops_domain::access::Actor;
 use zenops_domain::error::{DomainError, DomainResult};
 use zenops_domain::jobs::{self, JobRunner, Lease};
 use zenops_domain::notification::email::{EmailPolicy, EmailSender};
-use zenops_domain::notification::{Notifier, SweepReport};
+use zenops_domain::notification::{DrainRun, Notifier, SweepReport};
 
 use crate::state::AppState;
 
@@ -41,8 +41,8 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Turns the trail into notifications until caught up.
-    pub async fn notify(&self, lease: Lease) -> DomainResult<u64> {
+    /// Turns the trail into notifications (one run's worth).
+    pub async fn notify(&self, lease: Lease) -> DomainResult<DrainRun> {
         self.notifier.drain_trail(&lease).await
     }
 
@@ -84,17 +84,18 @@ impl Workers {
     /// `POST /api/notifications/sweep`: what the trail calls for first (so the answer
     /// reflects everything that happened before it), then the reminder sweeps.
     pub async fn sweep_now(&self) -> DomainResult<SweepReport> {
-        self.run_now(jobs::NOTIFY, |lease| self.notify(lease))
-            .await?;
+        // Runs until the notifier has caught up (each run is bounded; a busy trail may
+        // take several).
+        for _ in 0..1000 {
+            if !self
+                .run_now(jobs::NOTIFY, |lease| self.notify(lease))
+                .await?
+                .more
+            {
+                break;
+            }
+        }
         self.run_now(jobs::SWEEP, |_| self.notifier.sweep()).await
-    }
-
-    /// Sends the emails that are due now (as the email job does).
-    pub async fn email_now(&self) -> DomainResult<String> {
-        let run = self
-            .run_now(jobs::EMAIL, |lease| self.email.run(lease.until))
-            .await?;
-        Ok(run.to_string())
     }
 }
 

@@ -63,6 +63,18 @@ struct LoginResponse {
     access_token: String,
 }
 
+/// `POST /api/auth/login` as a demo user; returns the access token.
+pub async fn login_as(client: &Client, base: &str, email: &str) -> Result<String> {
+    let response = client
+        .post(format!("{base}/api/auth/login"))
+        .form(&[("username", email), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .context("POST /api/auth/login")?;
+    let login: LoginResponse = json_of(response, "POST /api/auth/login").await?;
+    Ok(login.access_token)
+}
+
 /// `POST /api/auth/login` with the demo admin; returns the access token.
 pub async fn login(client: &Client, base: &str) -> Result<String> {
     let response = client

@@ -27,7 +27,7 @@ use crate::error::DomainResult;
 use crate::named::named_enum;
 use crate::user::UserId;
 
-pub use service::{NotificationService, Notifier, SweepReport, may_run_sweeps};
+pub use service::{DrainRun, NotificationService, Notifier, SweepReport, may_run_sweeps};
 
 named_enum!(
     /// What a notification is about.

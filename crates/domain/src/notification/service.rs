@@ -165,6 +165,21 @@ impl std::fmt::Display for SweepReport {
     }
 }
 
+/// What one notifier run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DrainRun {
+    /// New notifications.
+    pub made: u64,
+    /// It stopped at its limit: the trail may hold more after the cursor.
+    pub more: bool,
+}
+
+impl std::fmt::Display for DrainRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.made)
+    }
+}
+
 /// Trail entries read per batch, and batches per run (a run stays well inside its lease;
 /// the next run goes on from the cursor).
 pub const TRAIL_BATCH: u64 = 500;
@@ -246,8 +261,8 @@ impl Notifier {
     }
 
     /// Reads the trail after the lease's cursor and stores what it calls for, moving the
-    /// cursor with each batch in the same transaction. Returns how many are new.
-    pub async fn drain_trail(&self, lease: &Lease) -> DomainResult<u64> {
+    /// cursor with each batch in the same transaction.
+    pub async fn drain_trail(&self, lease: &Lease) -> DomainResult<DrainRun> {
         let mut cursor = lease.cursor;
         let mut made = 0;
         for _ in 0..TRAIL_BATCHES_PER_RUN {
@@ -266,9 +281,12 @@ impl Notifier {
                     break;
                 }
             }
+            // Entries of one batch often concern the same assignment (its creation and
+            // the tasks its templates made): each is looked up once per batch.
+            let audience = Remembered::new(self.audience.as_ref());
             let mut drafts = Vec::new();
             for event in &batch {
-                drafts.extend(triggers::plan(event, self.audience.as_ref()).await?);
+                drafts.extend(triggers::plan(event, &audience).await?);
             }
             let drafts = self.with_email(drafts).await?;
             let advance = CursorMove {
@@ -279,11 +297,12 @@ impl Notifier {
             made += self.outbox.store(&drafts, Some(&advance), now).await?;
             let full = u64::try_from(batch.len()).unwrap_or(u64::MAX) >= TRAIL_BATCH;
             if next == cursor || !full || next < last_id {
-                break;
+                return Ok(DrainRun { made, more: false });
             }
             cursor = next;
         }
-        Ok(made)
+        // Stopped at the run's limit with full batches: there may be more.
+        Ok(DrainRun { made, more: true })
     }
 
     async fn escalation(&self) -> DomainResult<Escalation> {
@@ -346,5 +365,47 @@ impl Notifier {
         let tasks = self.source.tasks_due_before(end).await?;
         self.store(sweep::digests(&work, &tasks, today, now), now)
             .await
+    }
+}
+
+/// An [`Audience`] that answers each question once (for one batch of the trail).
+struct Remembered<'a> {
+    inner: &'a dyn Audience,
+    people: std::sync::Mutex<std::collections::HashMap<i64, Option<super::People>>>,
+    roles: std::sync::Mutex<std::collections::HashMap<Vec<Role>, Vec<UserId>>>,
+}
+
+impl<'a> Remembered<'a> {
+    fn new(inner: &'a dyn Audience) -> Self {
+        Self {
+            inner,
+            people: std::sync::Mutex::default(),
+            roles: std::sync::Mutex::default(),
+        }
+    }
+}
+
+fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[async_trait::async_trait]
+impl Audience for Remembered<'_> {
+    async fn people_on(&self, assignment_id: i64) -> DomainResult<Option<super::People>> {
+        if let Some(known) = locked(&self.people).get(&assignment_id) {
+            return Ok(known.clone());
+        }
+        let found = self.inner.people_on(assignment_id).await?;
+        locked(&self.people).insert(assignment_id, found.clone());
+        Ok(found)
+    }
+
+    async fn active_with_roles(&self, roles: &[Role]) -> DomainResult<Vec<UserId>> {
+        if let Some(known) = locked(&self.roles).get(roles) {
+            return Ok(known.clone());
+        }
+        let found = self.inner.active_with_roles(roles).await?;
+        locked(&self.roles).insert(roles.to_vec(), found.clone());
+        Ok(found)
     }
 }

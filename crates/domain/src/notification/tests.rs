@@ -705,7 +705,7 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
     }
     let clock = Arc::new(MovingClock(Mutex::new(NOW)));
     let n = notifier_on(&outbox, clock.clone());
-    assert_eq!(n.drain_trail(&lease(0)).await.unwrap(), 3);
+    assert_eq!(n.drain_trail(&lease(0)).await.unwrap().made, 3);
     {
         let w = outbox.0.lock().unwrap();
         assert_eq!(w.cursor, 2, "stops before the hole");
@@ -716,7 +716,7 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
         );
     }
     // Read again: nothing new. Then 3 commits and is picked up; the cursor passes 4.
-    assert_eq!(n.drain_trail(&lease(2)).await.unwrap(), 0);
+    assert_eq!(n.drain_trail(&lease(2)).await.unwrap().made, 0);
     outbox.0.lock().unwrap().trail.insert(
         2,
         event(
@@ -726,7 +726,7 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
             &[("requester_user_id", PayloadValue::Int(3))],
         ),
     );
-    assert_eq!(n.drain_trail(&lease(2)).await.unwrap(), 1);
+    assert_eq!(n.drain_trail(&lease(2)).await.unwrap().made, 1);
     assert_eq!(outbox.0.lock().unwrap().cursor, 4);
     // A hole older than the wait is a rolled-back transaction: passed over.
     outbox
@@ -736,7 +736,7 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
         .trail
         .push(event(6, "ASSIGNMENT_CREATED", OPS, &[]));
     // Past a young hole (5): handled now, the cursor waits at 4.
-    assert_eq!(n.drain_trail(&lease(4)).await.unwrap(), 2);
+    assert_eq!(n.drain_trail(&lease(4)).await.unwrap().made, 2);
     assert_eq!(outbox.0.lock().unwrap().cursor, 4);
     // The hole's age is what this process has seen: an entry's own (old) time does not
     // count, so another instance's clock cannot cut the wait short.
@@ -744,8 +744,25 @@ async fn the_notifier_moves_its_cursor_over_what_it_has_seen_and_waits_at_a_youn
     n.drain_trail(&lease(4)).await.unwrap();
     assert_eq!(outbox.0.lock().unwrap().cursor, 4);
     *clock.0.lock().unwrap() = NOW + super::service::TRAIL_GAP_WAIT;
-    assert_eq!(n.drain_trail(&lease(4)).await.unwrap(), 0, "made once");
+    assert_eq!(n.drain_trail(&lease(4)).await.unwrap().made, 0, "made once");
     assert_eq!(outbox.0.lock().unwrap().cursor, 6);
+}
+
+#[tokio::test]
+async fn a_notifier_run_is_bounded_and_says_when_there_is_more() {
+    let outbox = FakeOutbox::default();
+    let per_run = i64::try_from(super::service::TRAIL_BATCH).unwrap()
+        * i64::try_from(super::service::TRAIL_BATCHES_PER_RUN).unwrap();
+    outbox.0.lock().unwrap().trail = (1..=per_run + 1)
+        .map(|id| event(id, "USER_LOGOUT", OPS, &[]))
+        .collect();
+    let n = notifier_on(&outbox, Arc::new(FixedClock(NOW)));
+    let first = n.drain_trail(&lease(0)).await.unwrap();
+    assert!(first.more);
+    assert_eq!(outbox.0.lock().unwrap().cursor, per_run);
+    let second = n.drain_trail(&lease(per_run)).await.unwrap();
+    assert!(!second.more);
+    assert_eq!(outbox.0.lock().unwrap().cursor, per_run + 1);
 }
 
 struct FakeMailer {
