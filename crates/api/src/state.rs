@@ -18,7 +18,7 @@ use zenops_domain::master::{
 };
 use zenops_domain::message::MessageService;
 use zenops_domain::notification::email::EmailSender;
-use zenops_domain::notification::{NotificationService, Notifier, RecordedAudience};
+use zenops_domain::notification::{NotificationService, Notifier};
 use zenops_domain::sla::FirmZone;
 use zenops_domain::task::TaskService;
 use zenops_domain::task_template::TaskTemplateService;
@@ -139,10 +139,7 @@ impl AppState {
             ),
             notifier: Notifier::new(
                 a.notifications.clone(),
-                Arc::new(RecordedAudience::new(
-                    a.assignments.clone(),
-                    a.users.clone(),
-                )),
+                a.notifications.clone(),
                 a.notifications.clone(),
                 a.clock.clone(),
                 options.firm_zone.clone(),

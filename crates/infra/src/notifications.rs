@@ -9,6 +9,7 @@ use sea_orm::{
     TransactionTrait, Value,
 };
 use time::OffsetDateTime;
+use zenops_domain::Role;
 use zenops_domain::activity::PayloadValue;
 use zenops_domain::error::{DomainError, DomainResult};
 use zenops_domain::jobs::{JobLeases, JobStatus, Lease};
@@ -17,9 +18,9 @@ use zenops_domain::notification::email::{
 };
 use zenops_domain::notification::sweep::{DueTask, DueWork, SweepSource};
 use zenops_domain::notification::{
-    CursorMove, Delivery, DeliveryFilter, Notification, NotificationDraft, NotificationFilter,
-    NotificationOutbox, NotificationRepository, NotificationType, Preferences, TrailEvent,
-    UnreadCount,
+    Audience, CursorMove, Delivery, DeliveryFilter, Notification, NotificationDraft,
+    NotificationFilter, NotificationOutbox, NotificationRepository, NotificationType, People,
+    Preferences, TrailEvent, UnreadCount,
 };
 use zenops_domain::user::UserId;
 
@@ -788,6 +789,93 @@ impl SweepSource for SeaNotifications {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl Audience for SeaNotifications {
+    async fn people_on(&self, assignment_id: i64) -> DomainResult<Option<People>> {
+        Ok(self
+            .people_of(&[assignment_id])
+            .await?
+            .remove(&assignment_id))
+    }
+
+    async fn people_of(&self, assignment_ids: &[i64]) -> DomainResult<HashMap<i64, People>> {
+        let mut out: HashMap<i64, People> = HashMap::new();
+        for chunk in assignment_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
+            let sql = format!(
+                "SELECT id, assignment_code, assigned_to_user_id FROM assignments \
+                 WHERE deleted_at IS NULL AND id IN ({marks})"
+            );
+            let rows = self
+                .db
+                .conn
+                .query_all_raw(statement(&self.db, &sql, values.clone()))
+                .await
+                .map_err(unexpected)?;
+            for row in rows {
+                let id: i64 = row.try_get("", "id").map_err(unexpected)?;
+                let primary: Option<i64> =
+                    row.try_get("", "assigned_to_user_id").map_err(unexpected)?;
+                out.insert(
+                    id,
+                    People {
+                        code: row.try_get("", "assignment_code").map_err(unexpected)?,
+                        primary: primary.map(UserId),
+                        everyone: primary.map(UserId).into_iter().collect(),
+                    },
+                );
+            }
+            // The others on them.
+            let sql = format!(
+                "SELECT assignment_id, user_id FROM assignment_assignees \
+                 WHERE assignment_id IN ({marks}) ORDER BY assignment_id, user_id"
+            );
+            let rows = self
+                .db
+                .conn
+                .query_all_raw(statement(&self.db, &sql, values))
+                .await
+                .map_err(unexpected)?;
+            for row in rows {
+                let id: i64 = row.try_get("", "assignment_id").map_err(unexpected)?;
+                let user = UserId(row.try_get("", "user_id").map_err(unexpected)?);
+                if let Some(people) = out.get_mut(&id)
+                    && !people.everyone.contains(&user)
+                {
+                    people.everyone.push(user);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn active_with_roles(&self, roles: &[Role]) -> DomainResult<Vec<UserId>> {
+        let rows: Vec<(i64, String)> = crate::entity::users::Entity::find()
+            .select_only()
+            .column(crate::entity::users::Column::Id)
+            .column(crate::entity::users::Column::Roles)
+            .filter(crate::entity::users::Column::IsActive.eq(true))
+            .order_by_asc(crate::entity::users::Column::Id)
+            .into_tuple()
+            .all(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        let mut out = Vec::new();
+        for (id, names) in rows {
+            let held: Vec<String> = serde_json::from_str(&names).unwrap_or_default();
+            if held
+                .iter()
+                .filter_map(|name| name.parse::<Role>().ok())
+                .any(|role| roles.contains(&role))
+            {
+                out.push(UserId(id));
+            }
+        }
+        Ok(out)
     }
 }
 

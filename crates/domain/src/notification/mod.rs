@@ -303,6 +303,17 @@ pub struct People {
 pub trait Audience: Send + Sync {
     /// The people on a live assignment; `None` when it is gone.
     async fn people_on(&self, assignment_id: i64) -> DomainResult<Option<People>>;
+    /// The people on each of these live assignments (gone ones are left out); adapters
+    /// answer it in one go.
+    async fn people_of(&self, assignment_ids: &[i64]) -> DomainResult<HashMap<i64, People>> {
+        let mut out = HashMap::new();
+        for id in assignment_ids {
+            if let Some(people) = self.people_on(*id).await? {
+                out.insert(*id, people);
+            }
+        }
+        Ok(out)
+    }
     /// Active users holding any of `roles`, by id.
     async fn active_with_roles(&self, roles: &[Role]) -> DomainResult<Vec<UserId>>;
 }
@@ -343,53 +354,4 @@ pub fn recipients(people: impl IntoIterator<Item = UserId>, actor: Option<UserId
         }
     }
     out
-}
-
-/// The [`Audience`] read from the firm's own records: assignments and users.
-#[derive(Clone)]
-pub struct RecordedAudience {
-    assignments: std::sync::Arc<dyn crate::assignment::AssignmentRepository>,
-    users: std::sync::Arc<dyn crate::user::UserRepository>,
-}
-
-impl RecordedAudience {
-    pub fn new(
-        assignments: std::sync::Arc<dyn crate::assignment::AssignmentRepository>,
-        users: std::sync::Arc<dyn crate::user::UserRepository>,
-    ) -> Self {
-        Self { assignments, users }
-    }
-}
-
-#[async_trait]
-impl Audience for RecordedAudience {
-    async fn people_on(&self, assignment_id: i64) -> DomainResult<Option<People>> {
-        match self.assignments.get(assignment_id).await {
-            Ok(a) => Ok(Some(People {
-                primary: a.fields.assigned_to,
-                everyone: recipients(a.assignees(), None),
-                code: a.code,
-            })),
-            Err(crate::error::DomainError::NotFound(_)) => Ok(None),
-            Err(other) => Err(other),
-        }
-    }
-
-    async fn active_with_roles(&self, roles: &[Role]) -> DomainResult<Vec<UserId>> {
-        let mut out = Vec::new();
-        for role in roles {
-            let filter = crate::user::UserFilter {
-                include_inactive: false,
-                role: Some(*role),
-                by_name: false,
-            };
-            let page = crate::page::Page::first(crate::user::USER_LIST_CAP);
-            for user in self.users.list(&filter, page).await?.items {
-                if user.is_active && !out.contains(&user.id) {
-                    out.push(user.id);
-                }
-            }
-        }
-        Ok(out)
-    }
 }

@@ -284,6 +284,10 @@ impl Notifier {
             // Entries of one batch often concern the same assignment (its creation and
             // the tasks its templates made): each is looked up once per batch.
             let audience = Remembered::new(self.audience.as_ref());
+            let mut ids: Vec<i64> = batch.iter().filter_map(|e| e.assignment_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            audience.prefetch(&ids).await?;
             let mut drafts = Vec::new();
             for event in &batch {
                 drafts.extend(triggers::plan(event, &audience).await?);
@@ -382,6 +386,19 @@ impl<'a> Remembered<'a> {
             people: std::sync::Mutex::default(),
             roles: std::sync::Mutex::default(),
         }
+    }
+
+    /// Looks up the people of these assignments in one go.
+    async fn prefetch(&self, ids: &[i64]) -> DomainResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut found = self.inner.people_of(ids).await?;
+        let mut people = locked(&self.people);
+        for id in ids {
+            people.insert(*id, found.remove(id));
+        }
+        Ok(())
     }
 }
 
