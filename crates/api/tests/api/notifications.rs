@@ -39,6 +39,22 @@ pub async fn inbox(app: &TestApp, token: &str) -> Vec<Value> {
     rows.as_array().unwrap().clone()
 }
 
+/// A job as `/readyz` shows it.
+async fn job_state(app: &TestApp, job: &str) -> Value {
+    let ready = expect(
+        app.client.get(app.url("/readyz")).send().await.unwrap(),
+        200,
+    )
+    .await;
+    ready["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job"] == job)
+        .cloned()
+        .unwrap_or_else(|| panic!("/readyz lists no {job} job: {ready}"))
+}
+
 fn of_type<'a>(rows: &'a [Value], kind: &str) -> Vec<&'a Value> {
     rows.iter().filter(|r| r["type"] == kind).collect()
 }
@@ -509,18 +525,7 @@ async fn the_sweep_reminds_due_and_overdue_work_and_escalates_each_step_once() {
     )
     .await;
     // /readyz tells when each job last ran.
-    let ready = expect(
-        app.client.get(app.url("/readyz")).send().await.unwrap(),
-        200,
-    )
-    .await;
-    let sweep = ready["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["job"] == "sweep")
-        .cloned()
-        .unwrap();
+    let sweep = job_state(&app, "sweep").await;
     assert_eq!(sweep["last_ok"], true);
     assert!(sweep["last_finished_at"].is_string());
     assert!(sweep["runs"].as_i64().unwrap() >= 2);
@@ -674,18 +679,7 @@ async fn a_lease_held_by_a_dead_instance_is_taken_over_when_it_expires() {
         started.elapsed() >= Duration::from_secs(2),
         "ran before the dead holder's lease expired"
     );
-    let ready = expect(
-        app.client.get(app.url("/readyz")).send().await.unwrap(),
-        200,
-    )
-    .await;
-    let sweep = ready["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|j| j["job"] == "sweep")
-        .cloned()
-        .unwrap();
+    let sweep = job_state(&app, "sweep").await;
     assert_eq!(sweep["running"], false, "given back after the run");
     assert_eq!(sweep["last_ok"], true);
     db.close().await.ok();
