@@ -158,6 +158,13 @@ impl MigrationTrait for Migration {
             &["user_id", "read_at"],
         ))
         .await?;
+        // A decided request marks read what asked everyone to decide it, by key.
+        m.create_index(index(
+            "ix_notifications_dedup_key",
+            Notifications::Table,
+            &["dedup_key"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()

@@ -385,6 +385,7 @@ impl NotificationOutbox for SeaNotifications {
     async fn store(
         &self,
         drafts: &[NotificationDraft],
+        settled: &[String],
         cursor: Option<&CursorMove>,
         now: OffsetDateTime,
     ) -> DomainResult<u64> {
@@ -505,6 +506,19 @@ impl NotificationOutbox for SeaNotifications {
                     at.into(),
                 ]);
             }
+            txn.execute_raw(crate::sql::statement_on(backend, &sql, values))
+                .await
+                .map_err(unexpected)?;
+        }
+        // Requests decided, withdrawn or cancelled wait for nobody any more.
+        for chunk in settled.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!(
+                "UPDATE notifications SET read_at = ?, updated_at = ? \
+                 WHERE read_at IS NULL AND type = 'APPROVAL_PENDING' AND dedup_key IN ({marks})"
+            );
+            let mut values: Vec<Value> = vec![at.into(), at.into()];
+            values.extend(chunk.iter().map(|k| Value::from(k.as_str())));
             txn.execute_raw(crate::sql::statement_on(backend, &sql, values))
                 .await
                 .map_err(unexpected)?;

@@ -195,6 +195,17 @@ async fn each_change_tells_the_people_it_concerns_once_and_never_the_actor() {
     assert_eq!(of_type(&field_rows, "LEAVE_APPROVED").len(), 1);
     assert_eq!(of_type(&field_rows, "APPROVAL_REJECTED").len(), 1);
     assert!(of_type(&inbox(&app, &hr).await, "LEAVE_APPROVED").is_empty());
+    // Decided requests wait for nobody: what asked ADMIN (who did not decide them) to
+    // decide the leave and the delete is read now.
+    let admin_pending = of_type(&inbox(&app, &admin).await, "APPROVAL_PENDING")
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(admin_pending.len(), 2, "{admin_pending:#?}");
+    assert!(
+        admin_pending.iter().all(|n| n["read_at"].is_string()),
+        "{admin_pending:#?}"
+    );
 
     // Draining again makes nothing new for anyone.
     let before: usize = futures_len(&app, &[&ops, &field, &assistant, &hr, &admin]).await;

@@ -334,12 +334,14 @@ pub trait NotificationOutbox: Send + Sync {
     /// The preferences of each of `users` that has stored some.
     async fn preferences_of(&self, users: &[UserId]) -> DomainResult<HashMap<UserId, Preferences>>;
     /// Stores the drafts (each once per recipient and key) with their email deliveries,
+    /// marks read the unread APPROVAL_PENDING notifications whose key is in `settled`,
     /// and, in the same transaction, moves the cursor if given — only while `holder`
     /// still holds the job's lease (`Conflict("lease_lost")` otherwise, nothing stored).
     /// Returns how many notifications are new.
     async fn store(
         &self,
         drafts: &[NotificationDraft],
+        settled: &[String],
         cursor: Option<&CursorMove>,
         now: OffsetDateTime,
     ) -> DomainResult<u64>;

@@ -289,8 +289,10 @@ impl Notifier {
             ids.dedup();
             audience.prefetch(&ids).await?;
             let mut drafts = Vec::new();
+            let mut settled = Vec::new();
             for event in &batch {
                 drafts.extend(triggers::plan(event, &audience).await?);
+                settled.extend(triggers::settles(event));
             }
             let drafts = self.with_email(drafts).await?;
             let advance = CursorMove {
@@ -298,7 +300,10 @@ impl Notifier {
                 holder: lease.holder.clone(),
                 to: next,
             };
-            made += self.outbox.store(&drafts, Some(&advance), now).await?;
+            made += self
+                .outbox
+                .store(&drafts, &settled, Some(&advance), now)
+                .await?;
             let full = u64::try_from(batch.len()).unwrap_or(u64::MAX) >= TRAIL_BATCH;
             if next == cursor || !full || next < last_id {
                 return Ok(DrainRun { made, more: false });
@@ -325,7 +330,7 @@ impl Notifier {
             return Ok(0);
         }
         let drafts = self.with_email(drafts).await?;
-        self.outbox.store(&drafts, None, now).await
+        self.outbox.store(&drafts, &[], None, now).await
     }
 
     /// SLA and task reminders for work due soon or overdue.

@@ -335,6 +335,75 @@ async fn keys_follow_the_source_entry_and_one_reassignment_makes_one_each() {
     assert_ne!(a[0].key, created[0].key);
 }
 
+#[tokio::test]
+async fn a_request_is_asked_under_its_own_key_and_its_decision_settles_it() {
+    use PayloadValue::{Int, Text};
+    let asked = event(
+        50,
+        "APPROVAL_REQUESTED",
+        VALUER,
+        &[
+            ("entity_type", Text("ASSIGNMENT".into())),
+            ("action_type", Text("DELETE_ASSIGNMENT".into())),
+            ("approval_id", Int(7)),
+        ],
+    );
+    let drafts = triggers::plan(&asked, &FakeAudience).await.unwrap();
+    assert!(drafts.iter().all(|d| d.key == "approval:7"));
+    assert_eq!(triggers::settles(&asked), None);
+    for kind in [
+        "APPROVAL_APPROVED",
+        "APPROVAL_REJECTED",
+        "APPROVAL_WITHDRAWN",
+    ] {
+        let decided = event(51, kind, OPS, &[("approval_id", Int(7))]);
+        assert_eq!(
+            triggers::settles(&decided).as_deref(),
+            Some("approval:7"),
+            "{kind}"
+        );
+    }
+    let leave = event(
+        52,
+        "LEAVE_REQUESTED",
+        VALUER,
+        &[("leave_request_id", Int(4))],
+    );
+    assert!(
+        triggers::plan(&leave, &FakeAudience)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.key == "leave:4")
+    );
+    for kind in ["LEAVE_APPROVED", "LEAVE_REJECTED", "LEAVE_CANCELLED"] {
+        let decided = event(53, kind, HR, &[("leave_request_id", Int(4))]);
+        assert_eq!(
+            triggers::settles(&decided).as_deref(),
+            Some("leave:4"),
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        triggers::settles(&event(54, "ASSIGNMENT_CREATED", OPS, &[])),
+        None
+    );
+    // The notifier hands the keys to the store with the batch.
+    let outbox = FakeOutbox::default();
+    outbox.0.lock().unwrap().trail = vec![
+        event(
+            1,
+            "APPROVAL_REQUESTED",
+            VALUER,
+            &[("approval_id", Int(7)), ("approver_user_id", Int(1))],
+        ),
+        event(2, "APPROVAL_WITHDRAWN", VALUER, &[("approval_id", Int(7))]),
+    ];
+    let n = notifier_on(&outbox, Arc::new(FixedClock(NOW)));
+    n.drain_trail(&lease(0)).await.unwrap();
+    assert_eq!(outbox.0.lock().unwrap().settled_keys, ["approval:7"]);
+}
+
 #[test]
 fn preferences_turn_email_off_overall_or_per_type() {
     use NotificationType as T;
@@ -592,6 +661,7 @@ struct World {
     cursor: i64,
     preferences: HashMap<UserId, Preferences>,
     emails: Vec<(i64, UserId, String)>,
+    settled_keys: Vec<String>,
     settled: Vec<(i64, Settlement)>,
     sent_before: HashMap<UserId, u64>,
 }
@@ -622,10 +692,12 @@ impl NotificationOutbox for FakeOutbox {
     async fn store(
         &self,
         drafts: &[NotificationDraft],
+        settled: &[String],
         cursor: Option<&CursorMove>,
         _now: OffsetDateTime,
     ) -> DomainResult<u64> {
         let mut w = self.0.lock().unwrap();
+        w.settled_keys.extend(settled.iter().cloned());
         let mut new = 0;
         for d in drafts {
             if let std::collections::btree_map::Entry::Vacant(slot) =

@@ -18,7 +18,9 @@
 //! | `INVOICE_MARKED_PAID`, `INVOICE_PAYMENT_RECORDED` leaving it PAID | PAYMENT_RECEIVED | everyone on the assignment and FINANCE |
 //!
 //! Each notification's key is the entry's (`trail:{id}`), so an entry read twice makes
-//! nothing new; the two entries of one reassignment share theirs.
+//! nothing new; the two entries of one reassignment share theirs; a request's
+//! APPROVAL_PENDING notifications share `approval:{id}` or `leave:{id}`, and the entry
+//! that decides, withdraws or cancels it marks them read for everyone ([`settles`]).
 
 use crate::access::Role;
 use crate::approval::{ActionType, EntityType, decider_roles};
@@ -156,6 +158,7 @@ pub async fn plan(
                 }
             };
             let action = event.text("action_type").unwrap_or("a change");
+            let key = pending_key(event).unwrap_or(key);
             approval(
                 to(
                     deciders,
@@ -196,6 +199,7 @@ pub async fn plan(
                 .filter(|u| Some(*u) != requester)
                 .collect();
             let kind = event.text("leave_type").unwrap_or("LEAVE");
+            let key = pending_key(event).unwrap_or(key);
             leave(
                 to(
                     deciders,
@@ -271,6 +275,30 @@ pub async fn plan(
         _ => Vec::new(),
     };
     Ok(drafts)
+}
+
+/// The key of the APPROVAL_PENDING notifications about the request this entry is about:
+/// `approval:{id}` or `leave:{id}`.
+fn pending_key(event: &TrailEvent) -> Option<String> {
+    match event.kind.as_str() {
+        "APPROVAL_REQUESTED" | "APPROVAL_APPROVED" | "APPROVAL_REJECTED" | "APPROVAL_WITHDRAWN" => {
+            event.int("approval_id").map(|id| format!("approval:{id}"))
+        }
+        "LEAVE_REQUESTED" | "LEAVE_APPROVED" | "LEAVE_REJECTED" | "LEAVE_CANCELLED" => event
+            .int("leave_request_id")
+            .map(|id| format!("leave:{id}")),
+        _ => None,
+    }
+}
+
+/// The key of the APPROVAL_PENDING notifications this entry settles: a request decided,
+/// withdrawn or cancelled is no longer waiting for anyone, so what asked them to decide
+/// it is marked read for everyone it went to.
+pub fn settles(event: &TrailEvent) -> Option<String> {
+    match event.kind.as_str() {
+        "APPROVAL_REQUESTED" | "LEAVE_REQUESTED" => None,
+        _ => pending_key(event),
+    }
 }
 
 /// Makes one notification of a kind for each of the people (without the actor).
