@@ -95,15 +95,16 @@ pub async fn plan(
                 .into_iter()
                 .collect();
             let category = event.text("category").unwrap_or("a document");
-            to(
-                primary,
-                T::MissingDoc,
-                &format!("New upload on {code}: {category}"),
-                &key,
+            carrying(
+                to(
+                    primary,
+                    T::MissingDoc,
+                    &format!("New upload on {code}: {category}"),
+                    &key,
+                ),
+                event,
+                "document_id",
             )
-            .into_iter()
-            .map(|d| with_int(d, "document_id", event.int("document_id")))
-            .collect()
         }
         "TASK_CREATED" | "INVOICE_FOLLOWUP_TASK_CREATED" => task(event, T::TaskAssigned, &key, &to),
         "TASK_UPDATED" => {
@@ -127,15 +128,16 @@ pub async fn plan(
             } else {
                 code.clone()
             };
-            to(
-                mentioned,
-                T::Mention,
-                &format!("You were mentioned on {code}"),
-                &key,
+            carrying(
+                to(
+                    mentioned,
+                    T::Mention,
+                    &format!("You were mentioned on {code}"),
+                    &key,
+                ),
+                event,
+                "message_id",
             )
-            .into_iter()
-            .map(|d| with_int(d, "message_id", event.int("message_id")))
-            .collect()
         }
         "APPROVAL_REQUESTED" => {
             let deciders = match event.int("approver_user_id") {
@@ -159,7 +161,7 @@ pub async fn plan(
             };
             let action = event.text("action_type").unwrap_or("a change");
             let key = pending_key(event).unwrap_or(key);
-            approval(
+            carrying(
                 to(
                     deciders,
                     T::ApprovalPending,
@@ -167,6 +169,7 @@ pub async fn plan(
                     &key,
                 ),
                 event,
+                "approval_id",
             )
         }
         "APPROVAL_APPROVED" | "APPROVAL_REJECTED" => {
@@ -181,7 +184,7 @@ pub async fn plan(
                 .into_iter()
                 .collect();
             let action = event.text("action_type").unwrap_or("request");
-            approval(
+            carrying(
                 to(
                     requester,
                     kind,
@@ -189,6 +192,7 @@ pub async fn plan(
                     &key,
                 ),
                 event,
+                "approval_id",
             )
         }
         "LEAVE_REQUESTED" => {
@@ -200,7 +204,7 @@ pub async fn plan(
                 .collect();
             let kind = event.text("leave_type").unwrap_or("LEAVE");
             let key = pending_key(event).unwrap_or(key);
-            leave(
+            carrying(
                 to(
                     deciders,
                     T::ApprovalPending,
@@ -208,6 +212,7 @@ pub async fn plan(
                     &key,
                 ),
                 event,
+                "leave_request_id",
             )
         }
         "LEAVE_APPROVED" | "LEAVE_REJECTED" => {
@@ -221,7 +226,7 @@ pub async fn plan(
                 .map(UserId)
                 .into_iter()
                 .collect();
-            leave(
+            carrying(
                 to(
                     requester,
                     kind,
@@ -229,6 +234,7 @@ pub async fn plan(
                     &key,
                 ),
                 event,
+                "leave_request_id",
             )
         }
         "INVOICE_CREATED" | "INVOICE_ISSUED" if people.is_some() => {
@@ -236,7 +242,11 @@ pub async fn plan(
                 ("INVOICE_ISSUED", Some(number)) => format!("Invoice issued: {number} ({code})"),
                 _ => format!("Invoice created for {code}"),
             };
-            invoice(to(everyone, T::PaymentPending, &message, &key), event)
+            carrying(
+                to(everyone, T::PaymentPending, &message, &key),
+                event,
+                "invoice_id",
+            )
         }
         "INVOICE_REMINDER_SENT" => {
             let mut people = everyone;
@@ -246,7 +256,7 @@ pub async fn plan(
                     .await?,
             );
             let number = event.text("invoice_number").unwrap_or("an invoice");
-            invoice(
+            carrying(
                 to(
                     people,
                     T::PaymentPending,
@@ -254,6 +264,7 @@ pub async fn plan(
                     &key,
                 ),
                 event,
+                "invoice_id",
             )
         }
         "INVOICE_MARKED_PAID" | "INVOICE_PAYMENT_RECORDED"
@@ -262,7 +273,7 @@ pub async fn plan(
             let mut people = everyone;
             people.extend(audience.active_with_roles(&[Role::Finance]).await?);
             let number = event.text("invoice_number").unwrap_or("An invoice");
-            invoice(
+            carrying(
                 to(
                     people,
                     T::PaymentReceived,
@@ -270,6 +281,7 @@ pub async fn plan(
                     &key,
                 ),
                 event,
+                "invoice_id",
             )
         }
         _ => Vec::new(),
@@ -316,10 +328,15 @@ fn needs_people(kind: &str) -> bool {
     )
 }
 
-fn with_int(draft: NotificationDraft, key: &'static str, value: Option<i64>) -> NotificationDraft {
-    match value {
-        Some(v) => draft.with(key, v),
-        None => draft,
+/// Copies the entry's id named `key` (if it has one) onto each draft's payload.
+fn carrying(
+    drafts: Vec<NotificationDraft>,
+    event: &TrailEvent,
+    key: &'static str,
+) -> Vec<NotificationDraft> {
+    match event.int(key) {
+        Some(id) => drafts.into_iter().map(|d| d.with(key, id)).collect(),
+        None => drafts,
     }
 }
 
@@ -334,29 +351,5 @@ fn task(event: &TrailEvent, kind: T, key: &str, to: &Addresser<'_>) -> Vec<Notif
         T::TaskAssigned => format!("Task assigned to you: {title}"),
         _ => format!("Task updated: {title}"),
     };
-    to(assignee, kind, &message, key)
-        .into_iter()
-        .map(|d| with_int(d, "task_id", event.int("task_id")))
-        .collect()
-}
-
-fn approval(drafts: Vec<NotificationDraft>, event: &TrailEvent) -> Vec<NotificationDraft> {
-    drafts
-        .into_iter()
-        .map(|d| with_int(d, "approval_id", event.int("approval_id")))
-        .collect()
-}
-
-fn leave(drafts: Vec<NotificationDraft>, event: &TrailEvent) -> Vec<NotificationDraft> {
-    drafts
-        .into_iter()
-        .map(|d| with_int(d, "leave_request_id", event.int("leave_request_id")))
-        .collect()
-}
-
-fn invoice(drafts: Vec<NotificationDraft>, event: &TrailEvent) -> Vec<NotificationDraft> {
-    drafts
-        .into_iter()
-        .map(|d| with_int(d, "invoice_id", event.int("invoice_id")))
-        .collect()
+    carrying(to(assignee, kind, &message, key), event, "task_id")
 }
