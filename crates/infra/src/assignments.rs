@@ -304,7 +304,7 @@ impl SeaAssignmentRepository {
         if !ids.is_empty() {
             // Both children in one round trip: assignee links and floors, told apart by
             // whether a floor name is present.
-            let marks = vec!["?"; ids.len()].join(", ");
+            let marks = crate::sql::marks(ids.len());
             let sql = format!(
                 "SELECT assignment_id, user_id, NULL AS floor_name, NULL AS area, NULL AS order_index, 0 AS id \
                  FROM assignment_assignees WHERE assignment_id IN ({marks}) \
@@ -602,7 +602,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
         let bounds = sla::thresholds(now);
         let (overdue_before, soon_before) = (bounds.overdue_before, bounds.due_soon_before);
         let open = open_statuses();
-        let placeholders = vec!["?"; open.len()].join(", ");
+        let placeholders = crate::sql::marks(open.len());
         let mut values: Vec<Value> = vec![
             self.db.stored_time(overdue_before).into(),
             self.db.stored_time(overdue_before).into(),
@@ -731,7 +731,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
         due_to: OffsetDateTime,
     ) -> DomainResult<Vec<PersonLoad>> {
         let open = open_statuses();
-        let placeholders = vec!["?"; open.len()].join(", ");
+        let placeholders = crate::sql::marks(open.len());
         let mut values: Vec<Value> = vec![
             self.db.stored_time(due_from).into(),
             self.db.stored_time(due_to).into(),

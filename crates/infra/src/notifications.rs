@@ -512,7 +512,7 @@ impl NotificationOutbox for SeaNotifications {
         }
         // Requests decided, withdrawn or cancelled wait for nobody any more.
         for chunk in settled.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
+            let marks = crate::sql::marks(chunk.len());
             let sql = format!(
                 "UPDATE notifications SET read_at = ?, updated_at = ? \
                  WHERE read_at IS NULL AND type = 'APPROVAL_PENDING' AND dedup_key IN ({marks})"
@@ -578,7 +578,7 @@ impl EmailOutbox for SeaNotifications {
         if claimed.is_empty() {
             return Ok(Vec::new());
         }
-        let placeholders = vec!["?"; claimed.len()].join(", ");
+        let placeholders = crate::sql::marks(claimed.len());
         let sql = format!(
             "SELECT d.id, d.user_id, d.attempts, n.type AS kind, n.message, u.email, u.full_name \
              FROM notification_deliveries d \
@@ -625,7 +625,7 @@ impl EmailOutbox for SeaNotifications {
         users.sort_unstable();
         users.dedup();
         for chunk in users.chunks(500) {
-            let placeholders = vec!["?"; chunk.len()].join(", ");
+            let placeholders = crate::sql::marks(chunk.len());
             let sql = format!(
                 "SELECT user_id, COUNT(*) AS n FROM notification_deliveries \
                  WHERE channel = 'EMAIL' AND status IN ('SENT', 'LOGGED') AND sent_at >= ? \
@@ -818,7 +818,7 @@ impl Audience for SeaNotifications {
     async fn people_of(&self, assignment_ids: &[i64]) -> DomainResult<HashMap<i64, People>> {
         let mut out: HashMap<i64, People> = HashMap::new();
         for chunk in assignment_ids.chunks(500) {
-            let marks = vec!["?"; chunk.len()].join(", ");
+            let marks = crate::sql::marks(chunk.len());
             let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
             let sql = format!(
                 "SELECT id, assignment_code, assigned_to_user_id FROM assignments \

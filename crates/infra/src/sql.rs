@@ -44,3 +44,8 @@ pub(crate) fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
         .replace('_', "\\_");
     sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
+
+/// `n` placeholders for an `IN (…)` list: `?, ?, ?`.
+pub(crate) fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}

@@ -392,7 +392,7 @@ impl UserRepository for SeaUserRepository {
                 )
             }
         };
-        let marks = vec!["?"; users.len()].join(", ");
+        let marks = crate::sql::marks(users.len());
         let sql = format!(
             "SELECT actor_user_id, COUNT(*) AS logins, COUNT(DISTINCT {local_day}) AS active_days \
              FROM activity_logs \
