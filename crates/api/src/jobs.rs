@@ -83,7 +83,9 @@ impl Workers {
 
     /// `POST /api/notifications/sweep`: what the trail calls for first (so the answer
     /// reflects everything that happened before it), then the reminder sweeps.
-    pub async fn sweep_now(&self) -> DomainResult<SweepReport> {
+    /// Only ADMIN, OPS_MANAGER and view-all roles may ask for it.
+    pub async fn sweep_now(&self, actor: &Actor) -> DomainResult<SweepReport> {
+        zenops_domain::notification::may_run_sweeps(actor)?;
         // Runs until the notifier has caught up (each run is bounded; a busy trail may
         // take several).
         for _ in 0..1000 {
