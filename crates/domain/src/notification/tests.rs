@@ -962,3 +962,69 @@ async fn the_sender_caps_each_persons_day_retries_refusals_and_skips_the_address
         matches!(&outbox.0.lock().unwrap().settled[0], (1, Settlement::Skipped(r)) if r.contains("daily limit"))
     );
 }
+
+/// Due work the sweeps and the digest read: everything due before the asked instant.
+struct DueBefore(Vec<DueWork>, Vec<DueTask>);
+
+#[async_trait]
+impl SweepSource for DueBefore {
+    async fn work_due_before(&self, before: OffsetDateTime) -> DomainResult<Vec<DueWork>> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|w| w.due_at < before)
+            .cloned()
+            .collect())
+    }
+    async fn tasks_due_before(&self, before: OffsetDateTime) -> DomainResult<Vec<DueTask>> {
+        Ok(self
+            .1
+            .iter()
+            .filter(|t| t.due_at < before)
+            .cloned()
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn the_digest_waits_for_the_morning_covers_today_and_comes_once_a_day() {
+    let outbox = FakeOutbox::default();
+    // 2026-03-10 in Kolkata: 07:00 local is 01:30 UTC, 09:00 local is 03:30 UTC.
+    let clock = Arc::new(MovingClock(Mutex::new(datetime!(2026-03-10 01:30 UTC))));
+    let source = DueBefore(
+        vec![
+            work(1, datetime!(2026-03-09 12:30 UTC)),
+            work(2, datetime!(2026-03-10 12:30 UTC)),
+            // Tomorrow: not in today's digest.
+            work(3, datetime!(2026-03-11 12:30 UTC)),
+        ],
+        vec![],
+    );
+    let n = Notifier::new(
+        Arc::new(outbox.clone()),
+        Arc::new(FakeAudience),
+        Arc::new(source),
+        clock.clone(),
+        FirmZone::parse("Asia/Kolkata").unwrap(),
+        8,
+    );
+    assert_eq!(n.digest().await.unwrap(), 0, "before the digest hour");
+    *clock.0.lock().unwrap() = datetime!(2026-03-10 03:30 UTC);
+    assert_eq!(n.digest().await.unwrap(), 2, "the two people on the work");
+    let stored = outbox.0.lock().unwrap().stored.clone();
+    let valuer = &stored[&(VALUER, "digest:2026-03-10".to_owned())];
+    assert!(
+        valuer.message.contains("due today: VAL/2"),
+        "{}",
+        valuer.message
+    );
+    assert!(
+        valuer.message.contains("overdue: VAL/1"),
+        "{}",
+        valuer.message
+    );
+    assert!(!valuer.message.contains("VAL/3"), "{}", valuer.message);
+    assert!(valuer.email, "emailed by default");
+    *clock.0.lock().unwrap() = datetime!(2026-03-10 09:30 UTC);
+    assert_eq!(n.digest().await.unwrap(), 0, "once a day");
+}
