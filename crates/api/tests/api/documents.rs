@@ -109,13 +109,7 @@ async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
     assert_eq!(detail["documents"][0]["id"], doc);
 
     let base = format!("/api/assignments/{id}/documents/{doc}");
-    let download = app
-        .client
-        .get(app.url(&format!("{base}/download")))
-        .bearer_auth(&field)
-        .send()
-        .await
-        .unwrap();
+    let download = app.get(&format!("{base}/download"), &field).await;
     assert_eq!(download.status(), 200);
     let headers = download.headers().clone();
     assert_eq!(headers["content-type"], "application/pdf");
@@ -137,13 +131,7 @@ async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
     assert_eq!(&bytes[..], PDF);
     assert_eq!(hex(&bytes), uploaded["sha256"].as_str().unwrap());
 
-    let preview = app
-        .client
-        .get(app.url(&format!("{base}/preview")))
-        .bearer_auth(&field)
-        .send()
-        .await
-        .unwrap();
+    let preview = app.get(&format!("{base}/preview"), &field).await;
     assert_eq!(preview.status(), 200);
     assert_eq!(preview.headers()["content-security-policy"], "sandbox");
     assert!(
@@ -153,12 +141,13 @@ async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
             .starts_with("inline")
     );
     let head = app
-        .client
-        .head(app.url(&format!("{base}/download")))
-        .bearer_auth(&field)
-        .send()
-        .await
-        .unwrap();
+        .request(
+            reqwest::Method::HEAD,
+            &format!("{base}/download"),
+            Some(&field),
+            None,
+        )
+        .await;
     assert_eq!(head.status(), 200);
     assert_eq!(
         head.headers()["content-length"],
@@ -188,15 +177,11 @@ async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
     )
     .await;
     let download = app
-        .client
-        .get(app.url(&format!(
-            "/api/assignments/{id}/documents/{}/download",
-            hindi["id"]
-        )))
-        .bearer_auth(&field)
-        .send()
-        .await
-        .unwrap();
+        .get(
+            &format!("/api/assignments/{id}/documents/{}/download", hindi["id"]),
+            &field,
+        )
+        .await;
     let disposition = download.headers()["content-disposition"]
         .to_str()
         .unwrap()
@@ -389,15 +374,14 @@ async fn a_path_traversal_name_is_stored_safely_and_shown_clean() {
     assert_eq!(uploaded["original_name"], "passwd.txt");
     assert_eq!(uploaded["mime_type"], "text/plain");
     let download = app
-        .client
-        .get(app.url(&format!(
-            "/api/assignments/{id}/documents/{}/download",
-            uploaded["id"]
-        )))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+        .get(
+            &format!(
+                "/api/assignments/{id}/documents/{}/download",
+                uploaded["id"]
+            ),
+            &admin,
+        )
+        .await;
     assert_eq!(
         download.headers()["content-type"],
         "text/plain; charset=utf-8"
@@ -728,12 +712,8 @@ async fn invoice_attachments_share_the_storage_and_rules_of_documents() {
         detail["audit_trail"]
     );
     let download = app
-        .client
-        .get(app.url(&format!("{base}/{}/download", added["id"])))
-        .bearer_auth(&finance)
-        .send()
-        .await
-        .unwrap();
+        .get(&format!("{base}/{}/download", added["id"]), &finance)
+        .await;
     assert_eq!(download.status(), 200);
     assert_eq!(
         download.headers()["etag"].to_str().unwrap(),
@@ -821,15 +801,14 @@ async fn the_round_trip_works_on_an_s3_compatible_store() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(stored_files(&app).is_empty(), "nothing on the local disk");
     let download = app
-        .client
-        .get(app.url(&format!(
-            "/api/assignments/{id}/documents/{}/download",
-            uploaded["id"]
-        )))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+        .get(
+            &format!(
+                "/api/assignments/{id}/documents/{}/download",
+                uploaded["id"]
+            ),
+            &admin,
+        )
+        .await;
     assert_eq!(download.status(), 200);
     let bytes = download.bytes().await.unwrap();
     assert_eq!(&bytes[..], PDF);
