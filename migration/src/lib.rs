@@ -15,6 +15,7 @@ mod m20261203_000007_invoices;
 mod m20261204_000008_leave;
 mod m20261204_000009_documents;
 mod m20261204_000010_notifications;
+mod m20261205_000011_search;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_leave::Migration),
             Box::new(m20261204_000009_documents::Migration),
             Box::new(m20261204_000010_notifications::Migration),
+            Box::new(m20261205_000011_search::Migration),
         ]
     }
 }

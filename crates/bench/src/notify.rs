@@ -87,7 +87,7 @@ fn seconds_between(job: &Job) -> Result<f64> {
     Ok((parse(&job.last_finished_at)? - parse(&job.last_started_at)?).as_seconds_f64())
 }
 
-async fn sweep(client: &Client, base: &str) -> Result<(f64, u64)> {
+pub async fn sweep(client: &Client, base: &str) -> Result<(f64, u64)> {
     let started = Instant::now();
     let response = client
         .post(format!("{base}/api/notifications/sweep"))

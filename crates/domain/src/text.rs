@@ -80,6 +80,24 @@ pub fn parse_filter(raw: &str) -> Result<String, String> {
     Ok(text)
 }
 
+/// What separates the parts of a [`search_document`]: the unit separator, a control
+/// character no parsed text (and so no search term) contains.
+pub const SEARCH_SEPARATOR: char = '\u{1f}';
+
+/// The text a substring search looks in: the parts lower-cased and joined by
+/// [`SEARCH_SEPARATOR`], so a term never matches across two parts. Searches lower-case
+/// their term the same way, so both databases compare lower case with lower case.
+pub fn search_document<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut document = String::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            document.push(SEARCH_SEPARATOR);
+        }
+        document.push_str(&part.to_lowercase());
+    }
+    document
+}
+
 fn is_refused(c: char) -> bool {
     c.is_control() && c != '\t' && c != '\n' && c != '\r'
 }
@@ -89,6 +107,15 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn search_documents_are_lower_case_and_separated() {
+        assert_eq!(
+            search_document(["VAL-2026-0001", "", "Émile Zola"]),
+            "val-2026-0001\u{1f}\u{1f}émile zola"
+        );
+        assert!(parse_filter("a\u{1f}b").is_err());
+    }
 
     #[test]
     fn control_characters_are_refused_but_tab_and_newline_kept() {

@@ -184,6 +184,19 @@ fn apply(
     row.updated_at = Set(stored(at));
 }
 
+/// The fields' part of the search document; the code (which never changes) goes before it.
+fn searched_fields(f: &AssignmentFields) -> String {
+    let part = |v: &Option<String>| v.clone().unwrap_or_default();
+    let parts = [
+        String::new(),
+        part(&f.borrower_name),
+        part(&f.address),
+        part(&f.bank_name),
+        part(&f.valuer_client_name),
+    ];
+    zenops_domain::text::search_document(parts.iter().map(String::as_str))
+}
+
 fn write_error(err: sea_orm::DbErr) -> DomainError {
     match crate::error::violation(&err) {
         Some(crate::error::Violation::ForeignKey) => {
@@ -433,16 +446,11 @@ impl SeaAssignmentRepository {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let pattern = crate::sql::contains_pattern(text);
-            let like = |column: A| -> SimpleExpr {
-                Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone())
-            };
-            select = select.filter(
-                Condition::any()
-                    .add(like(A::AssignmentCode))
-                    .add(like(A::BorrowerName))
-                    .add(like(A::Address)),
-            );
+            select = select.filter(crate::sql::substring_search(
+                self.db.kind,
+                "assignments",
+                text,
+            ));
         }
         select
     }
@@ -870,6 +878,11 @@ pub(crate) async fn create_in(
         ..Default::default()
     };
     apply(backend, &mut row, &write.fields, at);
+    row.search_text = Set(format!(
+        "{}{}",
+        code.to_lowercase(),
+        searched_fields(&write.fields)
+    ));
     let saved = row.insert(txn).await.map_err(write_error)?;
     write_children(txn, true, saved.id, &code, created_by, write, at)
         .await
@@ -903,6 +916,14 @@ pub(crate) async fn update_in(
     row.row_version = Set(version + 1);
     let updated = assignments::Entity::update_many()
         .set(row)
+        // Codes are ASCII, so SQL's lower() is the search document's.
+        .col_expr(
+            A::SearchText,
+            Expr::expr(Func::lower(Expr::col(A::AssignmentCode))).binary(
+                sea_orm::sea_query::BinOper::Custom("||"),
+                Expr::val(searched_fields(&write.fields)),
+            ),
+        )
         .filter(A::Id.eq(id))
         .filter(A::RowVersion.eq(version))
         .filter(A::DeletedAt.is_null())

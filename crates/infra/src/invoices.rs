@@ -130,15 +130,13 @@ fn to_invoice(row: invoices::Model, items: Vec<invoice_items::Model>) -> DomainR
 }
 
 /// What the ledger's search looks in: the number, the assignment code and the party's
-/// name, lowercased, separated by a character nobody types.
+/// name (`text::search_document`).
 fn search_text(r: &InvoiceRecord) -> String {
-    [
+    zenops_domain::text::search_document([
         r.number.as_deref().unwrap_or_default(),
         r.assignment_code.as_str(),
         r.bill_to_name.as_deref().unwrap_or_default(),
-    ]
-    .join("\u{1f}")
-    .to_lowercase()
+    ])
 }
 
 /// Every column a write sets from the invoice, its amounts and its status included.
@@ -503,10 +501,11 @@ impl SeaInvoiceRepository {
             select = select.filter(I::Status.eq(status.as_str()));
         }
         if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            select = select.filter(
-                Expr::col((invoices::Entity, I::SearchText))
-                    .like(crate::sql::contains_pattern(search)),
-            );
+            select = select.filter(crate::sql::substring_search(
+                self.db.kind,
+                "invoices",
+                search,
+            ));
         }
         let date_bounds = [
             (I::IssuedDate, q.issued_from, true),

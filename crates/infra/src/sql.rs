@@ -45,6 +45,29 @@ pub(crate) fn contains_pattern(text: &str) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
+/// Rows of `table` whose `search_text` (a `text::search_document`) contains `text`, served
+/// by the table's trigram index: on SQLite its FTS5 table `{table}_search` (a quoted phrase
+/// is a substring query there; terms under three characters have no trigram and scan),
+/// on PostgreSQL `pg_trgm`'s GIN index, which serves the `LIKE` itself.
+pub(crate) fn substring_search(
+    kind: crate::DatabaseKind,
+    table: &'static str,
+    text: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+    let text = text.to_lowercase();
+    if kind == crate::DatabaseKind::Sqlite && text.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        return Expr::cust_with_values(
+            format!(
+                "\"{table}\".\"id\" IN (SELECT rowid FROM {table}_search WHERE {table}_search MATCH ?)"
+            ),
+            [phrase],
+        );
+    }
+    Expr::col((Alias::new(table), Alias::new("search_text"))).like(contains_pattern(&text))
+}
+
 /// `n` placeholders for an `IN (…)` list: `?, ?, ?`.
 pub(crate) fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")

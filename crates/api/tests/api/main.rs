@@ -16,5 +16,6 @@ mod master;
 mod notifications;
 mod openapi;
 mod rbac;
+mod search;
 mod smtp;
 mod users;

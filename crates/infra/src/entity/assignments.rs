@@ -44,6 +44,8 @@ pub struct Model {
     pub deleted_at: Option<TimeDateTimeWithTimeZone>,
     pub deleted_by_user_id: Option<i64>,
     pub row_version: i64,
+    /// What the list's `q` looks in (`text::search_document`), indexed by trigrams.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
