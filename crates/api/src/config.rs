@@ -68,6 +68,11 @@ pub struct Settings {
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
 
+    /// Bearer token that `GET /metrics` asks for. Unset: `/metrics` is open in development
+    /// and absent (404) in production.
+    #[arg(long, env = "METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+
     /// Seed the demo firm when the database has no users. Ignored (refused) in production.
     #[arg(long, env = "SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub seed_demo: bool,
@@ -262,6 +267,7 @@ impl Settings {
             session_max_hours: 12,
             cors_origins: Vec::new(),
             trust_forwarded_for: false,
+            metrics_token: None,
             seed_demo: true,
             seed_demo_work: false,
             firm_timezone: "Asia/Kolkata".into(),
@@ -423,6 +429,16 @@ impl Settings {
     }
 
     /// The background jobs' timing and email rules.
+    /// Who may read `/metrics`.
+    pub fn metrics_access(&self) -> crate::metrics::MetricsAccess {
+        use crate::metrics::MetricsAccess;
+        match self.metrics_token.as_deref().map(str::trim) {
+            Some(token) if !token.is_empty() => MetricsAccess::Token(token.to_owned()),
+            _ if self.is_production() => MetricsAccess::Closed,
+            _ => MetricsAccess::Open,
+        }
+    }
+
     pub fn jobs(&self) -> Result<crate::jobs::JobSettings, ConfigError> {
         let positive = |name: &str, v: u64| {
             if (1..=86_400).contains(&v) {
@@ -510,6 +526,17 @@ mod tests {
             "postgres://app:***@db:5432/zenops"
         );
         assert_eq!(redact_url("sqlite://data/z.db"), "sqlite://data/z.db");
+    }
+
+    #[test]
+    fn metrics_are_open_in_development_closed_in_production_unless_a_token_is_set() {
+        use crate::metrics::MetricsAccess;
+        let mut s = Settings::for_database("sqlite::memory:", std::env::temp_dir());
+        assert!(matches!(s.metrics_access(), MetricsAccess::Open));
+        s.environment = Environment::Production;
+        assert!(matches!(s.metrics_access(), MetricsAccess::Closed));
+        s.metrics_token = Some(" scrape ".into());
+        assert!(matches!(s.metrics_access(), MetricsAccess::Token(t) if t == "scrape"));
     }
 
     #[test]

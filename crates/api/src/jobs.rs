@@ -139,30 +139,39 @@ pub fn spawn(state: actix_web::web::Data<AppState>, settings: &JobSettings) {
                 tick.tick().await;
                 let w = &state.workers;
                 let ran = match job {
-                    jobs::NOTIFY => w.runner.run_once(job, |l| w.notify(l)).await.map(drop),
+                    jobs::NOTIFY => w
+                        .runner
+                        .run_once(job, |l| w.notify(l))
+                        .await
+                        .map(|r| r.is_some()),
                     jobs::EMAIL => w
                         .runner
                         .run_once(job, |l| w.email.run(l.until))
                         .await
-                        .map(drop),
+                        .map(|r| r.is_some()),
                     jobs::SWEEP => w
                         .runner
                         .run_once(job, |_| w.notifier.sweep())
                         .await
-                        .map(drop),
+                        .map(|r| r.is_some()),
                     jobs::DIGEST => w
                         .runner
                         .run_once(job, |_| w.notifier.digest())
                         .await
-                        .map(drop),
+                        .map(|r| r.is_some()),
                     _ => w
                         .runner
                         .run_once(job, |_| w.follow_ups(&state))
                         .await
-                        .map(drop),
+                        .map(|r| r.is_some()),
                 };
-                if let Err(error) = ran {
-                    tracing::warn!(job, error = %crate::error::cause_chain(&error), "background job failed");
+                match ran {
+                    Ok(true) => crate::metrics::job_run(job, "ok"),
+                    Ok(false) => crate::metrics::job_run(job, "skipped"),
+                    Err(error) => {
+                        crate::metrics::job_run(job, "failed");
+                        tracing::warn!(job, error = %crate::error::cause_chain(&error), "background job failed");
+                    }
                 }
             }
         });

@@ -6,6 +6,7 @@ pub mod dto;
 pub mod edge;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod session;

@@ -110,7 +110,9 @@ impl Application {
             invoice_prefix: settings.invoice_number_prefix.trim().to_owned(),
             mailer: settings.mailer()?,
             jobs: settings.jobs()?,
+            metrics: settings.metrics_access(),
         };
+        crate::metrics::install();
         let jobs = options.jobs.clone();
         let state = web::Data::new(AppState::new(db, adapters, tokens, options));
         let job_state = state.clone();
@@ -146,6 +148,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|e, _| extractor_error(e)))
                 .app_data(web::FormConfig::default().error_handler(|e, _| extractor_error(e)))
                 .configure(routes::health::configure)
+                .configure(crate::metrics::configure)
                 .configure(routes::auth::configure)
                 .configure(routes::users::configure)
                 .configure(routes::master::configure)
@@ -169,6 +172,7 @@ impl Application {
                 .wrap(cors(&cors_origins, development))
                 .wrap(from_fn(edge::json_errors))
                 .wrap(from_fn(request_context))
+                .wrap(from_fn(crate::metrics::record))
                 .route(
                     "/docs",
                     web::get().to(|| async {

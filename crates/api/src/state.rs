@@ -55,6 +55,7 @@ pub struct Options {
     /// How emails go out.
     pub mailer: Arc<dyn zenops_domain::notification::email::Mailer>,
     pub jobs: crate::jobs::JobSettings,
+    pub metrics: crate::metrics::MetricsAccess,
 }
 
 pub struct AppState {
@@ -81,6 +82,7 @@ pub struct AppState {
     pub public_base_url: Option<String>,
     pub tokens: TokenCodec,
     pub trust_forwarded_for: bool,
+    pub metrics: crate::metrics::MetricsAccess,
 }
 
 impl AppState {
@@ -240,6 +242,7 @@ impl AppState {
             db,
             tokens,
             trust_forwarded_for: options.trust_forwarded_for,
+            metrics: options.metrics,
         }
     }
 }

@@ -123,6 +123,15 @@ pub trait ActivityRepository: Send + Sync {
         scope: ActivityScope,
         page: Page,
     ) -> DomainResult<Paged<Activity>>;
+
+    /// The first `limit` entries of `filter`'s list, in its order, without counting them
+    /// all (a repository that counts cheaply need not override this).
+    async fn first(&self, filter: &ActivityFilter, limit: u64) -> DomainResult<Vec<Activity>> {
+        Ok(self
+            .list(filter, ActivityScope::Everything, Page::first(limit))
+            .await?
+            .items)
+    }
 }
 
 /// Entry kinds whose payload holds amounts or payment state.
@@ -130,6 +139,17 @@ pub const MONEY_ENTRIES: [&str; 1] = ["ASSIGNMENT_FINANCE_UPDATED"];
 
 pub const ACTIVITY_LIST_DEFAULT: u64 = 100;
 pub const ACTIVITY_LIST_CAP: u64 = 500;
+
+/// Entries whose payload carries money show it only to roles that handle money.
+fn hide_money(actor: &Actor, entries: &mut [Activity]) {
+    if !crate::assignment::sees_money(actor) {
+        for entry in entries {
+            if MONEY_ENTRIES.contains(&entry.kind.as_str()) {
+                entry.payload_json = "{}".to_owned();
+            }
+        }
+    }
+}
 
 /// Reading the trail: view-all roles see everything; others see their own entries and
 /// those on assignments they can access.
@@ -158,14 +178,26 @@ impl ActivityService {
         page: Page,
     ) -> DomainResult<Paged<Activity>> {
         let mut entries = self.repo.list(filter, Self::scope(actor), page).await?;
-        // Entries whose payload carries money show it only to roles that handle money.
-        if !crate::assignment::sees_money(actor) {
-            for entry in &mut entries.items {
-                if MONEY_ENTRIES.contains(&entry.kind.as_str()) {
-                    entry.payload_json = "{}".to_owned();
-                }
-            }
-        }
+        hide_money(actor, &mut entries.items);
+        Ok(entries)
+    }
+
+    /// The trail of an assignment already shown to be visible (every entry on it is then
+    /// visible too), at most `limit` entries, uncounted.
+    pub async fn of_visible(
+        &self,
+        actor: &Actor,
+        seen: crate::assignment::Visible<'_>,
+        oldest_first: bool,
+        limit: u64,
+    ) -> DomainResult<Vec<Activity>> {
+        let filter = ActivityFilter {
+            assignment_id: Some(seen.id()),
+            oldest_first,
+            ..ActivityFilter::default()
+        };
+        let mut entries = self.repo.first(&filter, limit).await?;
+        hide_money(actor, &mut entries);
         Ok(entries)
     }
 

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::access::{Actor, Capability};
 use crate::activity::{ActivityDraft, PayloadValue};
-use crate::assignment::AssignmentService;
+use crate::assignment::{AssignmentService, Visible};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::user::{UserId, UserRepository};
@@ -230,6 +230,11 @@ impl MessageService {
     pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Message>> {
         let assignment = self.assignments.load(actor, assignment_id).await?;
         self.messages.list_for_assignment(assignment.id).await
+    }
+
+    /// The messages of an assignment already shown to be visible.
+    pub async fn list_visible(&self, seen: Visible<'_>) -> DomainResult<Vec<Message>> {
+        self.messages.list_for_assignment(seen.id()).await
     }
 
     /// Posts a message. Mentions are the given ids plus those of the `@[Name](id)` tokens

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::access::{Actor, Capability};
 use crate::activity::{ActivityDraft, PayloadValue};
-use crate::assignment::AssignmentService;
+use crate::assignment::{AssignmentService, Visible};
 use crate::calendar::{CalendarEventType, NewEvent};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
@@ -464,6 +464,11 @@ impl TaskService {
     pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Task>> {
         let assignment = self.assignments.load(actor, assignment_id).await?;
         self.tasks.list_for_assignment(assignment.id).await
+    }
+
+    /// The tasks of an assignment already shown to be visible.
+    pub async fn list_visible(&self, seen: Visible<'_>) -> DomainResult<Vec<Task>> {
+        self.tasks.list_for_assignment(seen.id()).await
     }
 
     /// One task of an assignment the actor may see.

@@ -97,6 +97,31 @@ impl ActivityRepository for SeaActivityRepository {
         scope: ActivityScope,
         page: Page,
     ) -> DomainResult<Paged<Activity>> {
+        let query = self.filtered(filter, scope);
+        let total = query
+            .clone()
+            .count(&self.db.conn)
+            .await
+            .map_err(unexpected)?;
+        Ok(Paged {
+            items: self.page(query, filter.oldest_first, page).await?,
+            total,
+        })
+    }
+
+    async fn first(&self, filter: &ActivityFilter, limit: u64) -> DomainResult<Vec<Activity>> {
+        let query = self.filtered(filter, ActivityScope::Everything);
+        self.page(query, filter.oldest_first, Page::first(limit))
+            .await
+    }
+}
+
+impl SeaActivityRepository {
+    fn filtered(
+        &self,
+        filter: &ActivityFilter,
+        scope: ActivityScope,
+    ) -> sea_orm::Select<activity_logs::Entity> {
         use activity_logs::Column as C;
         let mut query = activity_logs::Entity::find();
         if let ActivityScope::VisibleTo(user) = scope {
@@ -126,12 +151,17 @@ impl ActivityRepository for SeaActivityRepository {
         if let Some(to) = filter.to {
             query = query.filter(C::CreatedAt.lte(self.db.stored_time(to)));
         }
-        let total = query
-            .clone()
-            .count(&self.db.conn)
-            .await
-            .map_err(unexpected)?;
-        query = if filter.oldest_first {
+        query
+    }
+
+    async fn page(
+        &self,
+        query: sea_orm::Select<activity_logs::Entity>,
+        oldest_first: bool,
+        page: Page,
+    ) -> DomainResult<Vec<Activity>> {
+        use activity_logs::Column as C;
+        let query = if oldest_first {
             query.order_by_asc(C::CreatedAt).order_by_asc(C::Id)
         } else {
             query.order_by_desc(C::CreatedAt).order_by_desc(C::Id)
@@ -142,9 +172,6 @@ impl ActivityRepository for SeaActivityRepository {
             .all(&self.db.conn)
             .await
             .map_err(unexpected)?;
-        Ok(Paged {
-            items: rows.into_iter().map(to_activity).collect(),
-            total,
-        })
+        Ok(rows.into_iter().map(to_activity).collect())
     }
 }

@@ -517,22 +517,21 @@ impl AssignmentRepository for SeaAssignmentRepository {
         page: Page,
     ) -> DomainResult<Paged<Assignment>> {
         let select = self.filtered(query, scope);
-        // Counted on its own: no ordering, no columns, so the database only counts.
-        let total: Option<i64> = select
+        // Counted on its own: no ordering, no columns, so the database only counts. The
+        // count and the page are two statements on two pooled connections, sent at once.
+        let counted = select
             .clone()
             .select_only()
             .column_as(Expr::col((assignments::Entity, A::Id)).count(), "n")
-            .into_tuple()
-            .one(&self.db.conn)
-            .await
-            .map_err(unexpected)?;
-        let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
-        let rows = Self::sorted(select, query)
+            .into_tuple::<i64>()
+            .one(&self.db.conn);
+        let paged = Self::sorted(select, query)
             .offset(page.skip)
             .limit(page.limit)
-            .all(&self.db.conn)
-            .await
-            .map_err(unexpected)?;
+            .all(&self.db.conn);
+        let (total, rows) = tokio::join!(counted, paged);
+        let total = u64::try_from(total.map_err(unexpected)?.unwrap_or(0)).unwrap_or(0);
+        let rows = rows.map_err(unexpected)?;
         Ok(Paged {
             items: self.hydrate(rows).await?,
             total,

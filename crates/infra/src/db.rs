@@ -118,6 +118,20 @@ impl Database {
         stored_time_on(self.conn.get_database_backend(), at)
     }
 
+    /// Connections the pool holds now, and how many of them are idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        match self.kind {
+            DatabaseKind::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DatabaseKind::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     pub async fn close(self) -> Result<(), DbErr> {
         self.conn.close().await
     }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use zenops_domain::DomainError;
-use zenops_domain::activity::{ACTIVITY_LIST_CAP, ActivityFilter};
+use zenops_domain::activity::ACTIVITY_LIST_CAP;
 use zenops_domain::approval::{ApprovalStatus, AssignmentDeleteOutcome};
 use zenops_domain::assignment::{
     Assignment, AssignmentDraft, AssignmentQuery, AssignmentView, Completion, FloorDraft, LIST_CAP,
@@ -978,21 +978,18 @@ async fn detail(
     };
     let actor = &caller.actor;
     let view = state.assignments.get(actor, path.id).await?;
-    let filter = ActivityFilter {
-        assignment_id: Some(path.id),
-        oldest_first,
-        ..ActivityFilter::default()
-    };
+    // Access was checked once, above: each collection is one query of its own.
+    let seen = view.visible();
     let (tasks, messages, timeline, approvals, invoices, documents, checklist) = tokio::join!(
-        state.tasks.list(actor, path.id),
-        state.messages.list(actor, path.id),
+        state.tasks.list_visible(seen),
+        state.messages.list_visible(seen),
         state
             .activities
-            .list(actor, &filter, Page::first(ACTIVITY_LIST_CAP)),
-        state.approvals.of_assignment(actor, path.id),
-        state.invoices.of_assignment(actor, path.id),
-        state.documents.list(actor, path.id),
-        state.documents.checklist(actor, path.id),
+            .of_visible(actor, seen, oldest_first, ACTIVITY_LIST_CAP),
+        state.approvals.of_visible(seen),
+        state.invoices.of_visible(seen),
+        state.documents.list_visible(seen),
+        state.documents.checklist_visible(seen),
     );
     let money = zenops_domain::assignment::sees_money(actor);
     let invoices = invoices?
@@ -1017,7 +1014,7 @@ async fn detail(
         messages: messages?.iter().map(MessageRead::from).collect(),
         approvals: ApprovalRead::list(&approvals, actor),
         invoices,
-        timeline: timeline?.items.iter().map(ActivityRead::from).collect(),
+        timeline: timeline?.iter().map(ActivityRead::from).collect(),
         missing_documents: checklist?.missing,
     }))
 }

@@ -146,7 +146,15 @@ async fn login(
 ) -> ApiResult<web::Json<LoginResponse>> {
     let (email, password) = parse_credentials(&req, &body)?;
     let address = client_address(&req, state.trust_forwarded_for);
-    let user = state.auth.sign_in(&email, &password, &address).await?;
+    let user = state
+        .auth
+        .sign_in(&email, &password, &address)
+        .await
+        .inspect_err(|err| {
+            if matches!(err, zenops_domain::DomainError::Throttled { .. }) {
+                crate::metrics::login_throttled();
+            }
+        })?;
     let token = state.tokens.start_session(&user, state.auth.now())?;
     Ok(web::Json(login_response(&user, token)))
 }

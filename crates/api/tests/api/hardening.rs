@@ -382,10 +382,12 @@ fn column_limit(table: &str, column: &str) -> Result<Option<usize>, String> {
         ("assignments", "phone") => Some(limits::CODE),
         ("assignments", "address") => Some(limits::ADDRESS),
         ("assignments", "notes" | "cancel_reason") => Some(limits::LONG),
-        // Codes, enums and copies of master-data names, written by the server.
+        // Codes, enums, copies of master-data names and the search document, written by
+        // the server.
         (
             "assignments",
             "assignment_code"
+            | "search_text"
             | "case_type"
             | "service_line"
             | "status"

@@ -15,7 +15,7 @@ mod leave;
 mod master;
 mod notifications;
 mod openapi;
+mod performance;
 mod rbac;
-mod search;
 mod smtp;
 mod users;

@@ -125,6 +125,15 @@ pub fn every_endpoint(f: Fixture) -> Vec<Case> {
             200,
         ),
         case(Method::GET, "/readyz", "/readyz", None, Needs::Public, 200),
+        // Open in development (the tests); production closes it or asks for METRICS_TOKEN.
+        case(
+            Method::GET,
+            "/metrics",
+            "/metrics",
+            None,
+            Needs::Public,
+            200,
+        ),
         case(
             Method::POST,
             "/api/auth/login",

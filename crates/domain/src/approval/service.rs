@@ -11,7 +11,7 @@ use super::*;
 use crate::activity::ActivityDraft;
 use crate::assignment::{
     AssignmentDeletion, AssignmentDraft, AssignmentEdit, AssignmentService, AssignmentStatus,
-    AssignmentView, MAX_ASSIGNEES, TRANSITIONS, people_after,
+    AssignmentView, MAX_ASSIGNEES, TRANSITIONS, Visible, people_after,
 };
 use crate::clock::Clock;
 use crate::error::FieldErrors;
@@ -336,6 +336,17 @@ impl ApprovalService {
                 } else {
                     vec![ApprovalStatus::Pending]
                 },
+                limit: LIST_CAP,
+            })
+            .await
+    }
+
+    /// The requests about an assignment already shown to be visible.
+    pub async fn of_visible(&self, seen: Visible<'_>) -> DomainResult<Vec<Approval>> {
+        self.repo
+            .list(&ApprovalQuery {
+                scope: ApprovalScope::OfAssignment(seen.id()),
+                statuses: Vec::new(),
                 limit: LIST_CAP,
             })
             .await

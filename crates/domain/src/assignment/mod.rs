@@ -11,5 +11,5 @@ pub use model::*;
 pub use service::{
     AssignmentCreation, AssignmentDeletion, AssignmentDraft, AssignmentEdit, AssignmentService,
     AssignmentSettings, AssignmentView, FloorDraft, LIST_CAP, LIST_DEFAULT, MAX_ASSIGNEES,
-    MAX_FLOORS, people_after, sees_money,
+    MAX_FLOORS, Visible, people_after, sees_money,
 };

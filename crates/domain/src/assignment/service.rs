@@ -86,6 +86,34 @@ pub struct AssignmentView {
     pub money_visible: bool,
 }
 
+/// Proof that the actor reading it was allowed to see this assignment: only a view the
+/// service made after its row-access check hands one out. Services given one read the
+/// assignment's tasks, messages, approvals, invoices or documents without loading it again
+/// to check access (the detail page reads six of them for one assignment).
+#[derive(Debug, Clone, Copy)]
+pub struct Visible<'a> {
+    assignment: &'a Assignment,
+}
+
+impl<'a> Visible<'a> {
+    pub fn assignment(&self) -> &'a Assignment {
+        self.assignment
+    }
+
+    pub fn id(&self) -> i64 {
+        self.assignment.id
+    }
+}
+
+impl AssignmentView {
+    /// The view's assignment as proof of access (see [`Visible`]).
+    pub fn visible(&self) -> Visible<'_> {
+        Visible {
+            assignment: &self.assignment,
+        }
+    }
+}
+
 /// How the firm numbers and times its work.
 #[derive(Debug, Clone)]
 pub struct AssignmentSettings {

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::access::{Actor, Capability};
 use crate::activity::ActivityDraft;
-use crate::assignment::{Assignment, AssignmentService};
+use crate::assignment::{Assignment, AssignmentService, Visible};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult};
 use crate::master::{DocTemplates, MasterFilter, MasterRepository};
@@ -296,6 +296,11 @@ impl DocumentService {
         })
     }
 
+    /// The checklist of an assignment already shown to be visible.
+    pub async fn checklist_visible(&self, seen: Visible<'_>) -> DomainResult<Checklist> {
+        self.checklist_of(seen.assignment()).await
+    }
+
     /// The assignment's checklist, if the actor may see it.
     pub async fn checklist(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Checklist> {
         let assignment = self.assignments.load(actor, assignment_id).await?;
@@ -413,6 +418,11 @@ impl DocumentService {
             .load(actor, assignment_id)
             .await
             .map(|_| ())
+    }
+
+    /// The documents of an assignment already shown to be visible.
+    pub async fn list_visible(&self, seen: Visible<'_>) -> DomainResult<Vec<Document>> {
+        self.repo.list(seen.id()).await
     }
 
     /// The assignment's documents, if the actor may see the assignment.

@@ -13,7 +13,7 @@ use super::model::*;
 use super::ports::*;
 use crate::access::{Actor, Capability};
 use crate::activity::{ActivityDraft, PayloadValue};
-use crate::assignment::{Assignment, AssignmentScope, AssignmentService, sees_money};
+use crate::assignment::{Assignment, AssignmentScope, AssignmentService, Visible, sees_money};
 use crate::clock::Clock;
 use crate::error::{DomainError, DomainResult, FieldErrors};
 use crate::master::{
@@ -328,6 +328,11 @@ impl InvoiceService {
             .await
             .map_err(|_| DomainError::NotFound("Invoice"))?;
         Ok(detail)
+    }
+
+    /// The invoices of an assignment already shown to be visible.
+    pub async fn of_visible(&self, seen: Visible<'_>) -> DomainResult<Vec<Invoice>> {
+        self.repo.of_assignment(seen.id()).await
     }
 
     /// The invoices of an assignment the actor may see (amounts are for the caller to

@@ -1,7 +1,8 @@
-//! Lists at speed, still right: substring search through the trigram indexes gives what a
-//! plain scan of the same rows gives (the same cases run on SQLite and PostgreSQL, so both
-//! databases answer alike), totals equal plain counts, and pages neither skip nor repeat
-//! rows while others create work.
+//! Speed that stays right, and seen: substring search through the trigram indexes gives
+//! what a plain scan of the same rows gives (the same cases run on SQLite and PostgreSQL,
+//! so both databases answer alike), totals equal plain counts, pages neither skip nor
+//! repeat rows while others create work, and `/metrics` reports requests, the pool, jobs
+//! and throttled sign-ins.
 
 use std::collections::BTreeSet;
 
@@ -222,4 +223,124 @@ async fn totals_equal_plain_counts_and_pages_neither_skip_nor_repeat_under_inser
     assert_eq!(unique.len(), seen.len(), "a row came twice");
     let existing: BTreeSet<i64> = before.iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert!(existing.is_subset(&unique), "a row was skipped");
+}
+
+/// The value of the first sample of `name` whose labels contain every one of `labels`.
+fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
+        .find(|l| labels.iter().all(|label| l.contains(label)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn metrics_text(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    let mut request = app.client.get(app.url("/metrics"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_report_requests_by_route_the_pool_jobs_and_throttled_sign_ins() {
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    let made = create(&app, &admin, &bank_case("Metered")).await;
+    let id = made["id"].as_i64().unwrap();
+    for _ in 0..3 {
+        expect(
+            app.get(&format!("/api/assignments/{id}"), &admin).await,
+            200,
+        )
+        .await;
+    }
+    expect(app.get("/api/assignments/999999", &admin).await, 404).await;
+    expect(app.get("/no/such/route/12345", &admin).await, 404).await;
+    // Six wrong sign-ins from one address: the sixth is throttled.
+    for _ in 0..6 {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", "10.9.9.9")
+            .form(&[("username", ASSISTANT), ("password", "wrong")])
+            .send()
+            .await
+            .unwrap();
+    }
+    // The notifier runs every second in tests.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let (status, text) = metrics_text(&app, None).await;
+    assert_eq!(status, 200);
+    let by_id = [
+        "method=\"GET\"",
+        "route=\"/api/assignments/{id}\"",
+        "status=\"200\"",
+    ];
+    assert!(
+        sample(&text, "http_requests_total", &by_id).unwrap() >= 3.0,
+        "{text}"
+    );
+    assert!(
+        sample(&text, "http_request_duration_seconds_count", &by_id).unwrap() >= 3.0,
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            "http_request_duration_seconds_bucket",
+            &["route=\"/api/assignments/{id}\"", "le=\"10\""]
+        )
+        .is_some(),
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            "http_requests_total",
+            &["route=\"/api/assignments/{id}\"", "status=\"404\""]
+        )
+        .is_some()
+    );
+    // Paths that match no route are one series, whatever they are.
+    assert!(sample(&text, "http_requests_total", &["route=\"unmatched\""]).is_some());
+    assert!(!text.contains("/no/such/route"), "{text}");
+    assert!(
+        sample(&text, "db_pool_connections", &[]).unwrap() >= 1.0,
+        "{text}"
+    );
+    assert!(
+        sample(&text, "db_pool_idle_connections", &[]).is_some(),
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            "job_runs_total",
+            &["job=\"notify\"", "outcome=\"ok\""]
+        )
+        .unwrap()
+            >= 1.0,
+        "{text}"
+    );
+    assert!(
+        sample(&text, "login_throttled_total", &[]).unwrap() >= 1.0,
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_ask_for_their_token_when_one_is_set() {
+    let app = spawn_app_with(|s| s.metrics_token = Some("scrape-secret-1".into())).await;
+    let admin = app.login(ADMIN).await;
+    assert_eq!(metrics_text(&app, None).await.0, 401);
+    assert_eq!(metrics_text(&app, Some("scrape-secret-2")).await.0, 401);
+    // A user's token is not the scrape token.
+    assert_eq!(metrics_text(&app, Some(&admin)).await.0, 401);
+    let (status, text) = metrics_text(&app, Some("scrape-secret-1")).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("http_requests_total"), "{text}");
 }
