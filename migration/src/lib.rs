@@ -16,6 +16,7 @@ mod m20261204_000008_leave;
 mod m20261204_000009_documents;
 mod m20261204_000010_notifications;
 mod m20261205_000011_search;
+mod m20261205_000012_assignment_tallies;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_documents::Migration),
             Box::new(m20261204_000010_notifications::Migration),
             Box::new(m20261205_000011_search::Migration),
+            Box::new(m20261205_000012_assignment_tallies::Migration),
         ]
     }
 }

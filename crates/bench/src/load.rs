@@ -93,6 +93,7 @@ impl Outcome {
             target_met: verdict,
             timed_out: self.timed_out,
             error_samples: self.error_samples.clone(),
+            peak_rss_mb: None,
         }
     }
 }
@@ -148,6 +149,8 @@ pub struct Summary {
     pub target_met: Option<bool>,
     pub timed_out: bool,
     pub error_samples: Vec<String>,
+    /// The server's peak resident memory (VmHWM) when the scenario ended, MiB.
+    pub peak_rss_mb: Option<f64>,
 }
 
 /// Sends one request, reads the whole body, and records latency and status.

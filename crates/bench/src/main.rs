@@ -366,7 +366,8 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
     } else if cli.logins_only || cli.upload_memory_mb.is_some() || cli.notifications {
         Vec::new()
     } else {
-        let (row, ids) = create_scenario(cli, &client, &base, &reference).await?;
+        let (mut row, ids) = create_scenario(cli, &client, &base, &reference).await?;
+        row.peak_rss_mb = Some(server.memory()?.hwm_mb);
         rows.push(row);
         if ids.is_empty() {
             bail!("no assignment was created, so there is nothing to read");
@@ -396,10 +397,16 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
             "{}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
             row.scenario, row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms
         );
+        let mut row = row;
+        row.peak_rss_mb = Some(server.memory()?.hwm_mb);
         rows.push(row);
     }
     if cli.logins > 0 {
         rows.extend(login_scenario(cli, &base).await?);
+        // The sign-in rows end together; the peak is stamped on the last.
+        if let Some(last) = rows.last_mut() {
+            last.peak_rss_mb = Some(server.memory()?.hwm_mb);
+        }
     }
 
     let memory = server.memory()?;
@@ -719,11 +726,11 @@ fn print_database(cli: &Cli, db: &DbReport) {
     }
     let _ = writeln!(
         out,
-        "| scenario | requests | errors | req/s | p50 ms | p99 ms | max ms | target |"
+        "| scenario | requests | errors | req/s | p50 ms | p99 ms | max ms | peak RSS MB | target |"
     );
     let _ = writeln!(
         out,
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
     );
     for row in &db.scenarios {
         let target = match (&row.target, row.target_met) {
@@ -736,9 +743,12 @@ fn print_database(cli: &Cli, db: &DbReport) {
         } else {
             row.scenario.clone()
         };
+        let peak = row
+            .peak_rss_mb
+            .map_or_else(|| "—".to_owned(), |mb| format!("{mb:.1}"));
         let _ = writeln!(
             out,
-            "| {scenario} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {target} |",
+            "| {scenario} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {peak} | {target} |",
             row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms, row.max_ms
         );
     }

@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use zenops_domain::assignment::{
     Area, Assignment, AssignmentCode, AssignmentFields, AssignmentQuery, AssignmentRepository,
     AssignmentScope, AssignmentStatus, AssignmentWrite, CodeSeries, Completion, DueBasis, Floor,
-    Milestones, PersonLoad, ReferenceIds, References, ServiceLine, SortKey, Summary, WorkloadRow,
+    Milestones, PersonLoad, ReferenceIds, References, ServiceLine, SortKey, Summary, TallyFilter,
+    WorkloadRow,
 };
 use zenops_domain::calendar::{CalendarEventType, EventDraft};
 use zenops_domain::master::CaseType;
@@ -377,6 +378,29 @@ impl SeaAssignmentRepository {
             .collect()
     }
 
+    /// The live assignments with these statuses (and bank), from the tallies.
+    async fn tallied(&self, filter: &TallyFilter) -> Result<Option<i64>, sea_orm::DbErr> {
+        let mut values: Vec<Value> = filter
+            .statuses
+            .iter()
+            .map(|s| Value::from(s.as_str()))
+            .collect();
+        let mut sql = format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM assignment_tallies WHERE status IN ({})",
+            crate::sql::marks(values.len())
+        );
+        if let Some(bank) = filter.bank_id {
+            sql.push_str(" AND bank_id = ?");
+            values.push(bank.into());
+        }
+        let row = self
+            .db
+            .conn
+            .query_one_raw(statement(&self.db, &sql, values))
+            .await?;
+        row.map(|r| r.try_get::<i64>("", "n")).transpose()
+    }
+
     fn filtered(
         &self,
         query: &AssignmentQuery,
@@ -517,20 +541,31 @@ impl AssignmentRepository for SeaAssignmentRepository {
         page: Page,
     ) -> DomainResult<Paged<Assignment>> {
         let select = self.filtered(query, scope);
-        // Counted on its own: no ordering, no columns, so the database only counts. The
-        // count and the page are two statements on two pooled connections, sent at once.
-        let counted = select
-            .clone()
-            .select_only()
-            .column_as(Expr::col((assignments::Entity, A::Id)).count(), "n")
-            .into_tuple::<i64>()
-            .one(&self.db.conn);
-        let paged = Self::sorted(select, query)
+        // The total and the page are two statements on two pooled connections, sent at
+        // once. The total is summed from the tallies the triggers keep when the query
+        // allows (`AssignmentQuery::tally_filter`); otherwise counted on its own: no
+        // ordering, no columns, so the database only counts.
+        let counted = async {
+            let total: Option<i64> = match query.tally_filter(scope) {
+                Some(tallies) => self.tallied(&tallies).await?,
+                None => {
+                    select
+                        .clone()
+                        .select_only()
+                        .column_as(Expr::col((assignments::Entity, A::Id)).count(), "n")
+                        .into_tuple::<i64>()
+                        .one(&self.db.conn)
+                        .await?
+                }
+            };
+            Ok::<_, sea_orm::DbErr>(u64::try_from(total.unwrap_or(0)).unwrap_or(0))
+        };
+        let paged = Self::sorted(select.clone(), query)
             .offset(page.skip)
             .limit(page.limit)
             .all(&self.db.conn);
         let (total, rows) = tokio::join!(counted, paged);
-        let total = u64::try_from(total.map_err(unexpected)?.unwrap_or(0)).unwrap_or(0);
+        let total = total.map_err(unexpected)?;
         let rows = rows.map_err(unexpected)?;
         Ok(Paged {
             items: self.hydrate(rows).await?,

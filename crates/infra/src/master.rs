@@ -8,7 +8,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, PrimaryKeyTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    TransactionTrait,
 };
 use time::OffsetDateTime;
 use zenops_domain::master::{
@@ -122,7 +121,7 @@ where
             id,
             now: self.db.stored_time(self.clock.now()),
         };
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         let active = K::active(fields, stamp);
         let saved = match id {
             None => active.insert(&txn).await,

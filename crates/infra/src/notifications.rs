@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, Value,
+    Value,
 };
 use time::OffsetDateTime;
 use zenops_domain::Role;
@@ -415,7 +415,7 @@ impl NotificationOutbox for SeaNotifications {
         drafts.sort_by(|a, b| (a.user, &a.key).cmp(&(b.user, &b.key)));
         drafts.dedup_by(|a, b| a.user == b.user && a.key == b.key);
 
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         let backend = txn.get_database_backend();
         let at = stored_time_on(backend, now);
         if let Some(c) = cursor {

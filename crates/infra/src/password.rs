@@ -3,17 +3,17 @@
 //! A hash or a check costs tens of milliseconds of CPU on purpose. Run on the threads that
 //! serve HTTP, a burst of sign-ins would stall every other request behind it, so the work
 //! goes to a [`BlockingPool`]: a fixed set of threads, one per core, that nothing else uses.
-//! Each of them keeps its argon2 working memory (19 MiB at the default cost) from one run
-//! to the next: allocating and freeing that much per check left the allocator holding
-//! several copies per thread, hundreds of megabytes after a burst of sign-ins.
+//! The pool's size bounds the hashes in flight, and so their memory: 19 MiB each at the
+//! default cost, freed after each run (glibc's allocator used to keep several copies per
+//! thread, hundreds of megabytes after a burst of sign-ins; the server now runs on
+//! mimalloc, which gives them back).
 
-use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 use zenops_domain::user::{NewPassword, PasswordHash, PasswordHasher};
@@ -94,32 +94,17 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-/// Blocks of working memory a thread keeps between runs: the default cost's. A stored hash
-/// asking for more gets its memory for that run only.
-const KEPT_BLOCKS: usize = Params::DEFAULT_M_COST as usize;
-
-thread_local! {
-    static WORKING_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `argon2` (whose parameters need `blocks` blocks of memory) into `out`, on this
-/// thread's kept working memory.
+/// Runs `argon2` into `out`. Its working memory (19 MiB at the default cost) is allocated
+/// for the run and freed after it: the server's allocator (mimalloc) hands memory that size
+/// back to the system when it is freed, so the memory of sign-ins is the runs in flight
+/// (at most one per hashing thread), not a copy kept by every thread that ever hashed.
 fn run_argon2(
     argon2: &Argon2<'_>,
-    blocks: usize,
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
 ) -> argon2::Result<()> {
-    if blocks > KEPT_BLOCKS {
-        return argon2.hash_password_into(password, salt, out);
-    }
-    WORKING_MEMORY.with_borrow_mut(|memory| {
-        if memory.len() < blocks {
-            memory.resize(blocks, Block::new());
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, memory.as_mut_slice())
-    })
+    argon2.hash_password_into(password, salt, out)
 }
 
 /// A new PHC string for `password`: argon2id, the default cost, a random salt.
@@ -129,8 +114,7 @@ fn hash_now(password: &[u8]) -> DomainResult<String> {
     let salt = argon2::password_hash::try_generate_salt()
         .map_err(|e| DomainError::unexpected(format!("no random salt: {e}")))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    run_argon2(&argon2, params.block_count(), password, &salt, &mut out)
-        .map_err(DomainError::unexpected)?;
+    run_argon2(&argon2, password, &salt, &mut out).map_err(DomainError::unexpected)?;
     let phc = argon2::PasswordHash {
         algorithm: Algorithm::default().ident(),
         version: Some(Version::default().into()),
@@ -159,10 +143,9 @@ fn verify_now(password: &[u8], stored: &str) -> bool {
     else {
         return false;
     };
-    let blocks = params.block_count();
     let argon2 = Argon2::new(algorithm, version, params);
     let mut out = vec![0u8; expected.len()];
-    run_argon2(&argon2, blocks, password, salt, &mut out).is_ok()
+    run_argon2(&argon2, password, salt, &mut out).is_ok()
         && Output::new(&out).is_ok_and(|computed| computed == *expected)
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use time::OffsetDateTime;
 use zenops_domain::DomainResult;
@@ -40,7 +40,7 @@ impl SessionRevocations for SeaSessionRevocations {
         entry: &ActivityDraft,
     ) -> DomainResult<()> {
         let now = self.db.stored_time(self.clock.now());
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         // Expired sessions fail on their own; their rows are no longer needed.
         revoked_sessions::Entity::delete_many()
             .filter(revoked_sessions::Column::ExpiresAt.lt(now))
@@ -108,7 +108,7 @@ impl LoginThrottleStore for SeaLoginThrottle {
     ) -> DomainResult<Admission> {
         use login_failures::Column as C;
         let since = self.db.stored_time(at - policy.window);
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         // Attempts from one address are recorded and counted one at a time, so each sees
         // every attempt admitted before it. PostgreSQL takes a lock on the address for the
         // transaction (rows being inserted are invisible to a concurrent count, so a
@@ -170,7 +170,7 @@ impl LoginThrottleStore for SeaLoginThrottle {
         forget_before: OffsetDateTime,
         entry: &ActivityDraft,
     ) -> DomainResult<()> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         login_failures::Entity::delete_many()
             .filter(login_failures::Column::FailedAt.lt(self.db.stored_time(forget_before)))
             .filter(login_failures::Column::Id.ne(attempt.0))

@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-    Unchanged,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Unchanged,
 };
 use time::OffsetDateTime;
 use zenops_domain::access::{CapabilityOverrides, Role, Roles};
@@ -361,7 +360,7 @@ impl UserRepository for SeaUserRepository {
         keep_an_active_admin: bool,
         sessions: &SessionsAfter,
     ) -> DomainResult<User> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         let write = UserWrite {
             profile,
             hash,
@@ -428,7 +427,7 @@ impl UserRepository for SeaUserRepository {
         at: OffsetDateTime,
         entry: &ActivityDraft,
     ) -> DomainResult<()> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
+        let (txn, _turn) = self.db.begin_write().await.map_err(unexpected)?;
         users::Entity::update_many()
             .col_expr(
                 users::Column::LastLoginAt,

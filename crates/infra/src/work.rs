@@ -2,7 +2,7 @@
 //! each store it hands out writes through it. Dropping it uncommitted rolls back.
 
 use async_trait::async_trait;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use time::Date;
 use time::OffsetDateTime;
 use zenops_domain::DomainResult;
@@ -39,13 +39,15 @@ impl SeaUnitOfWork {
 #[async_trait]
 impl UnitOfWork for SeaUnitOfWork {
     async fn begin(&self) -> DomainResult<Box<dyn Transaction>> {
-        let txn = self.db.conn.begin().await.map_err(unexpected)?;
-        Ok(Box::new(SeaTransaction { txn }))
+        let (txn, turn) = self.db.begin_write().await.map_err(unexpected)?;
+        Ok(Box::new(SeaTransaction { txn, _turn: turn }))
     }
 }
 
 pub struct SeaTransaction {
     txn: DatabaseTransaction,
+    /// This process's turn to write, given back when the transaction ends.
+    _turn: crate::db::WriteTurn,
 }
 
 #[async_trait]

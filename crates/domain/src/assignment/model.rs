@@ -242,6 +242,72 @@ pub struct AssignmentQuery {
     pub descending: bool,
 }
 
+/// A list that narrows by nothing but status and bank, over all work: its total is the
+/// sum of per-status, per-bank tallies, which storage may keep instead of counting rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyFilter {
+    /// The statuses admitted (completion and status together); never empty.
+    pub statuses: Vec<AssignmentStatus>,
+    pub bank_id: Option<i64>,
+}
+
+impl Completion {
+    pub fn admits(self, status: AssignmentStatus) -> bool {
+        match self {
+            Self::All => true,
+            Self::Pending => status.is_open(),
+            Self::Completed => !status.is_open(),
+        }
+    }
+}
+
+impl AssignmentQuery {
+    /// The tallies that answer this query's total in `scope`, if tallies can: only for
+    /// someone who sees all work, and only with no filter but completion, status and a
+    /// bank. (The ordering does not change a total.)
+    pub fn tally_filter(&self, scope: AssignmentScope) -> Option<TallyFilter> {
+        // Every field is named, so a new filter cannot be forgotten here.
+        let AssignmentQuery {
+            completion,
+            status,
+            case_type: None,
+            service_line: None,
+            bank_id,
+            branch_id: None,
+            client_id: None,
+            property_type_id: None,
+            assigned_to: None,
+            unassigned: false,
+            created_by: None,
+            mine: None,
+            is_paid: None,
+            created_from: None,
+            created_to: None,
+            search,
+            sort: _,
+            descending: _,
+        } = self
+        else {
+            return None;
+        };
+        let searching = search.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if scope != AssignmentScope::Everything || searching || bank_id.is_some_and(|b| b <= 0) {
+            return None;
+        }
+        let statuses: Vec<AssignmentStatus> = AssignmentStatus::ALL
+            .into_iter()
+            .filter(|s| completion.admits(*s) && status.is_none_or(|only| only == *s))
+            .collect();
+        if statuses.is_empty() {
+            return None;
+        }
+        Some(TallyFilter {
+            statuses,
+            bank_id: *bank_id,
+        })
+    }
+}
+
 /// Counts over the work a caller can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Summary {
@@ -415,4 +481,83 @@ pub trait AssignmentRepository: Send + Sync {
         due_from: OffsetDateTime,
         due_to: OffsetDateTime,
     ) -> DomainResult<Vec<PersonLoad>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_status_and_bank_lists_over_all_work_are_answered_from_tallies() {
+        let everything = AssignmentScope::Everything;
+        let open = AssignmentQuery {
+            completion: Completion::Pending,
+            bank_id: Some(2),
+            sort: SortKey::DueAt,
+            descending: true,
+            search: Some("  ".into()),
+            ..AssignmentQuery::default()
+        };
+        assert_eq!(
+            open.tally_filter(everything),
+            Some(TallyFilter {
+                statuses: AssignmentStatus::OPEN.to_vec(),
+                bank_id: Some(2)
+            })
+        );
+        let done = AssignmentQuery {
+            completion: Completion::Completed,
+            ..AssignmentQuery::default()
+        };
+        assert_eq!(
+            done.tally_filter(everything).map(|f| f.statuses),
+            Some(vec![
+                AssignmentStatus::Completed,
+                AssignmentStatus::Cancelled
+            ])
+        );
+        let one = AssignmentQuery {
+            status: Some(AssignmentStatus::Submitted),
+            ..AssignmentQuery::default()
+        };
+        assert_eq!(
+            one.tally_filter(everything).map(|f| f.statuses),
+            Some(vec![AssignmentStatus::Submitted])
+        );
+        // Counted instead: someone's own work, any other filter, a search, no status left,
+        // a bank id no bank has.
+        assert_eq!(
+            AssignmentQuery::default().tally_filter(AssignmentScope::Involving(UserId(3))),
+            None
+        );
+        for query in [
+            AssignmentQuery {
+                branch_id: Some(1),
+                ..AssignmentQuery::default()
+            },
+            AssignmentQuery {
+                is_paid: Some(false),
+                ..AssignmentQuery::default()
+            },
+            AssignmentQuery {
+                unassigned: true,
+                ..AssignmentQuery::default()
+            },
+            AssignmentQuery {
+                search: Some("rao".into()),
+                ..AssignmentQuery::default()
+            },
+            AssignmentQuery {
+                completion: Completion::Pending,
+                status: Some(AssignmentStatus::Completed),
+                ..AssignmentQuery::default()
+            },
+            AssignmentQuery {
+                bank_id: Some(0),
+                ..AssignmentQuery::default()
+            },
+        ] {
+            assert_eq!(query.tally_filter(everything), None, "{query:?}");
+        }
+    }
 }
