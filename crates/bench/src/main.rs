@@ -386,6 +386,10 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
         // background; the reads are measured once it has caught up, as in steady use.
         let (settle_s, _) = notify::sweep(&client, &base).await?;
         eprintln!("notifier caught up with the creates' trail in {settle_s:.1} s");
+        if kind == DbKind::Postgres {
+            scale::vacuum_postgres(&database_url).await?;
+            eprintln!("VACUUM ANALYZE done (as autovacuum would)");
+        }
         created = ids.clone();
         let mut scenarios = read_scenarios(&client, &base, &reference, Arc::new(ids.clone()));
         if cli.invoices > 0 {
