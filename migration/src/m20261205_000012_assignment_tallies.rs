@@ -88,15 +88,20 @@ $$"#,
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let db = m.get_connection();
+        let postgres = db.get_database_backend() == DbBackend::Postgres;
+        if postgres {
+            // Migrations run in a transaction on PostgreSQL: writers to `assignments` (other
+            // instances) wait for its commit, so none falls between the back-fill's count
+            // and the triggers. SQLite has one writer anyway.
+            db.execute_unprepared("LOCK TABLE assignments IN SHARE ROW EXCLUSIVE MODE")
+                .await?;
+        }
         db.execute_unprepared(TABLE).await?;
-        db.execute_unprepared(BACK_FILL).await?;
-        let triggers: &[&str] = match db.get_database_backend() {
-            DbBackend::Postgres => &POSTGRES,
-            _ => &SQLITE,
-        };
+        let triggers: &[&str] = if postgres { &POSTGRES } else { &SQLITE };
         for sql in triggers {
             db.execute_unprepared(sql).await?;
         }
+        db.execute_unprepared(BACK_FILL).await?;
         Ok(())
     }
 }

@@ -428,7 +428,6 @@ impl Settings {
         Ok(())
     }
 
-    /// The background jobs' timing and email rules.
     /// Who may read `/metrics`.
     pub fn metrics_access(&self) -> crate::metrics::MetricsAccess {
         use crate::metrics::MetricsAccess;
@@ -439,6 +438,7 @@ impl Settings {
         }
     }
 
+    /// The background jobs' timing and email rules.
     pub fn jobs(&self) -> Result<crate::jobs::JobSettings, ConfigError> {
         let positive = |name: &str, v: u64| {
             if (1..=86_400).contains(&v) {

@@ -31,6 +31,9 @@ const BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
+/// How often the recorder folds recorded samples into its histograms.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The process's recorder, installed by the first application built (the tests build
 /// many in one process; they share it).
 fn handle() -> Option<&'static PrometheusHandle> {
@@ -41,7 +44,24 @@ fn handle() -> Option<&'static PrometheusHandle> {
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &BUCKETS)
                 .and_then(PrometheusBuilder::install_recorder);
             match installed {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    // The recorder drains its histograms' samples only when rendered or
+                    // upkept; with nobody scraping (production without a token) they
+                    // would pile up. A thread of its own, so no runtime's end stops it.
+                    let kept = handle.clone();
+                    let upkeep = std::thread::Builder::new()
+                        .name("metrics-upkeep".into())
+                        .spawn(move || {
+                            loop {
+                                std::thread::sleep(UPKEEP_EVERY);
+                                kept.run_upkeep();
+                            }
+                        });
+                    if let Err(error) = upkeep {
+                        tracing::warn!(%error, "metrics upkeep thread not started");
+                    }
+                    Some(handle)
+                }
                 Err(error) => {
                     tracing::warn!(%error, "metrics recorder not installed; /metrics stays empty");
                     None
@@ -96,7 +116,18 @@ pub async fn record(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Methods from a fixed set: any other token is one `OTHER` series, so callers cannot
+    // grow the number of series (nor can they with paths: unmatched is one route).
+    let method: &'static str = match req.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    };
     let route = req
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
@@ -106,7 +137,7 @@ pub async fn record(
         Err(err) => err.as_response_error().status_code().as_u16(),
     };
     let labels = [
-        ("method", method),
+        ("method", method.to_owned()),
         ("route", route),
         ("status", status.to_string()),
     ];

@@ -399,22 +399,8 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
         scenarios
     };
     for scenario in scenarios {
-        eprintln!("{}: warm-up {} s", scenario.name, WARM_UP.as_secs());
-        load::run_timed(concurrency, WARM_UP, Arc::clone(&scenario.make)).await?;
-        let outcome = load::run_timed(
-            concurrency,
-            Duration::from_secs(cli.seconds),
-            Arc::clone(&scenario.make),
-        )
-        .await?;
-        let row = outcome.summary(scenario.name, scenario.target);
-        eprintln!(
-            "{}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
-            row.scenario, row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms
-        );
-        let mut row = row;
-        row.peak_rss_mb = Some(server.memory()?.hwm_mb);
-        rows.push(row);
+        let name = scenario.name.to_owned();
+        rows.push(read_scenario(cli, &server, &name, &scenario).await?);
     }
     if let (Some(target), Some(&template)) = (cli.scale_to, created.first()) {
         let extra = i64::from(target) - i64::from(cli.assignments);
@@ -428,21 +414,7 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
         let again = read_scenarios(&client, &base, &reference, Arc::new(created.clone()));
         for scenario in again.into_iter().filter(|s| s.name != "get") {
             let name = format!("{} @ {target} rows", scenario.name);
-            eprintln!("{name}: warm-up {} s", WARM_UP.as_secs());
-            load::run_timed(concurrency, WARM_UP, Arc::clone(&scenario.make)).await?;
-            let outcome = load::run_timed(
-                concurrency,
-                Duration::from_secs(cli.seconds),
-                Arc::clone(&scenario.make),
-            )
-            .await?;
-            let mut row = outcome.summary(&name, scenario.target);
-            eprintln!(
-                "{}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
-                row.scenario, row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms
-            );
-            row.peak_rss_mb = Some(server.memory()?.hwm_mb);
-            rows.push(row);
+            rows.push(read_scenario(cli, &server, &name, &scenario).await?);
         }
     }
     if cli.logins > 0 {
@@ -465,6 +437,32 @@ async fn bench_database(cli: &Cli, bin: &Path, kind: DbKind) -> Result<DbReport>
         memory_target_mb: RSS_TARGET_MB,
         memory_target_met: memory.hwm_mb < RSS_TARGET_MB,
     })
+}
+
+/// One read scenario: an unrecorded warm-up, then `--seconds` measured, and the server's
+/// peak memory after it.
+async fn read_scenario(
+    cli: &Cli,
+    server: &ServerProcess,
+    name: &str,
+    scenario: &ReadScenario,
+) -> Result<Summary> {
+    let concurrency = usize::from(cli.concurrency);
+    eprintln!("{name}: warm-up {} s", WARM_UP.as_secs());
+    load::run_timed(concurrency, WARM_UP, Arc::clone(&scenario.make)).await?;
+    let outcome = load::run_timed(
+        concurrency,
+        Duration::from_secs(cli.seconds),
+        Arc::clone(&scenario.make),
+    )
+    .await?;
+    let mut row = outcome.summary(name, scenario.target);
+    eprintln!(
+        "{}: {} requests, {} errors, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+        row.scenario, row.requests, row.errors, row.rps, row.p50_ms, row.p99_ms
+    );
+    row.peak_rss_mb = Some(server.memory()?.hwm_mb);
+    Ok(row)
 }
 
 /// Seeds `--assignments` assignments and measures creates/s. Returns the row and the ids.

@@ -181,17 +181,7 @@ async fn totals_equal_plain_counts_and_pages_neither_skip_nor_repeat_under_inser
         create(&app, &admin, &bank_case(&format!("Paged {i}"))).await;
     }
     let before = everything(&app, &admin).await;
-    let response = app.get("/api/assignments?limit=1", &admin).await;
-    let total: usize = response
-        .headers()
-        .get("x-total-count")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    expect(response, 200).await;
-    assert_eq!(total, before.len());
+    assert_eq!(total_of(&app, &admin, "").await, before.len());
     let (found, total) = searched(&app, &admin, "paged").await;
     assert_eq!((found.len(), total), (30, 30));
 
@@ -394,6 +384,15 @@ async fn metrics_report_requests_by_route_the_pool_jobs_and_throttled_sign_ins()
     }
     expect(app.get("/api/assignments/999999", &admin).await, 404).await;
     expect(app.get("/no/such/route/12345", &admin).await, 404).await;
+    // An invented method is one `OTHER` series, whatever its name.
+    app.client
+        .request(
+            reqwest::Method::from_bytes(b"FROBNICATE").unwrap(),
+            app.url("/api/assignments"),
+        )
+        .send()
+        .await
+        .unwrap();
     // Six wrong sign-ins from one address: the sixth is throttled.
     for _ in 0..6 {
         app.client
@@ -442,6 +441,8 @@ async fn metrics_report_requests_by_route_the_pool_jobs_and_throttled_sign_ins()
     // Paths that match no route are one series, whatever they are.
     assert!(sample(&text, "http_requests_total", &["route=\"unmatched\""]).is_some());
     assert!(!text.contains("/no/such/route"), "{text}");
+    assert!(sample(&text, "http_requests_total", &["method=\"OTHER\""]).is_some());
+    assert!(!text.contains("FROBNICATE"), "{text}");
     assert!(
         sample(&text, "db_pool_connections", &[]).unwrap() >= 1.0,
         "{text}"

@@ -15,7 +15,12 @@ impl AssignmentCode {
     /// A code from its parts; the number is zero-padded to at least four digits.
     pub fn new(prefix: &str, year: i32, number: u64) -> Result<Self, String> {
         let prefix = prefix.trim();
-        if prefix.is_empty() || prefix.contains('/') || prefix.chars().any(char::is_whitespace) {
+        // Printable ASCII only: codes are typed, printed and searched (their lower case is
+        // the same in Rust and in SQL).
+        if prefix.is_empty()
+            || prefix.contains('/')
+            || !prefix.chars().all(|c| c.is_ascii_graphic())
+        {
             return Err(format!("'{prefix}' is not a code prefix"));
         }
         if !(1000..=9999).contains(&year) || number == 0 {
@@ -99,6 +104,9 @@ mod tests {
             assert!(bad.parse::<AssignmentCode>().is_err(), "{bad}");
         }
         assert!(AssignmentCode::new("A/B", 2025, 1).is_err());
+        // Codes are printable ASCII: their lower case is the same in Rust and in SQL.
+        assert!(AssignmentCode::new("VÄL", 2025, 1).is_err());
+        assert!(AssignmentCode::new("VAL-2", 2025, 1).is_ok());
     }
 
     proptest! {
