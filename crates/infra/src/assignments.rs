@@ -27,7 +27,7 @@ use crate::Database;
 use crate::db::stored_time_on;
 use crate::entity::{assignment_assignees, assignment_floors, assignments, calendar_events};
 use crate::error::unexpected;
-use crate::sql::{statement, statement_on};
+use crate::sql::statement_on;
 
 use assignments::Column as A;
 
@@ -332,12 +332,7 @@ impl SeaAssignmentRepository {
                 .chain(ids.iter())
                 .map(|id| Value::from(*id))
                 .collect();
-            let children = self
-                .db
-                .conn
-                .query_all_raw(statement(&self.db, &sql, values))
-                .await
-                .map_err(unexpected)?;
+            let children = self.db.query_all(&sql, values).await.map_err(unexpected)?;
             for row in children {
                 let assignment: i64 = row.try_get("", "assignment_id").map_err(unexpected)?;
                 let floor_name: Option<String> =
@@ -393,11 +388,7 @@ impl SeaAssignmentRepository {
             sql.push_str(" AND bank_id = ?");
             values.push(bank.into());
         }
-        let row = self
-            .db
-            .conn
-            .query_one_raw(statement(&self.db, &sql, values))
-            .await?;
+        let row = self.db.query_one(&sql, values).await?;
         row.map(|r| r.try_get::<i64>("", "n")).transpose()
     }
 
@@ -672,12 +663,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
              WHERE a.deleted_at IS NULL AND a.status IN ({placeholders}){scope_sql} \
              GROUP BY p.user_id"
         );
-        let rows = self
-            .db
-            .conn
-            .query_all_raw(statement(&self.db, &sql, values))
-            .await
-            .map_err(unexpected)?;
+        let rows = self.db.query_all(&sql, values).await.map_err(unexpected)?;
         let mut counts = Vec::with_capacity(rows.len());
         for row in rows {
             let user: Option<i64> = row.try_get("", "user_id").map_err(unexpected)?;
@@ -789,12 +775,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
              WHERE a.deleted_at IS NULL AND a.status IN ({placeholders}) AND p.user_id IS NOT NULL \
              GROUP BY p.user_id"
         );
-        let rows = self
-            .db
-            .conn
-            .query_all_raw(statement(&self.db, &sql, values))
-            .await
-            .map_err(unexpected)?;
+        let rows = self.db.query_all(&sql, values).await.map_err(unexpected)?;
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
         rows.into_iter()
             .map(|row| {
@@ -832,8 +813,7 @@ impl AssignmentRepository for SeaAssignmentRepository {
         ];
         let row = self
             .db
-            .conn
-            .query_one_raw(statement(&self.db, sql, values))
+            .query_one(sql, values)
             .await
             .map_err(unexpected)?
             .ok_or_else(|| DomainError::unexpected("reference lookup returned nothing"))?;

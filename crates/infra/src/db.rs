@@ -137,6 +137,29 @@ impl Database {
         Ok((txn, turn))
     }
 
+    /// Runs one hand-written statement (`?` placeholders, numbered for PostgreSQL) and
+    /// returns its rows.
+    pub(crate) async fn query_all(
+        &self,
+        sql: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        self.conn
+            .query_all_raw(crate::sql::statement(self, sql, values))
+            .await
+    }
+
+    /// [`Database::query_all`] for a statement that returns at most one row.
+    pub(crate) async fn query_one(
+        &self,
+        sql: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        self.conn
+            .query_one_raw(crate::sql::statement(self, sql, values))
+            .await
+    }
+
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), DbErr> {
         Migrator::up(&self.conn, None).await

@@ -177,12 +177,7 @@ impl NotificationRepository for SeaNotifications {
                    AND (snoozed_until IS NULL OR snoozed_until <= ?) GROUP BY type ORDER BY type";
         let rows = self
             .db
-            .conn
-            .query_all_raw(statement(
-                &self.db,
-                sql,
-                vec![user.0.into(), self.at(now).into()],
-            ))
+            .query_all(sql, vec![user.0.into(), self.at(now).into()])
             .await
             .map_err(unexpected)?;
         let mut count = UnreadCount::default();
@@ -545,12 +540,7 @@ impl EmailOutbox for SeaNotifications {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self
             .db
-            .conn
-            .query_all_raw(statement(
-                &self.db,
-                &sql,
-                vec![at.into(), at.into(), limit.into()],
-            ))
+            .query_all(&sql, vec![at.into(), at.into(), limit.into()])
             .await
             .map_err(unexpected)?;
         let mut claimed = Vec::new();
@@ -588,12 +578,7 @@ impl EmailOutbox for SeaNotifications {
         );
         let rows = self
             .db
-            .conn
-            .query_all_raw(statement(
-                &self.db,
-                &sql,
-                claimed.iter().map(|id| (*id).into()).collect(),
-            ))
+            .query_all(&sql, claimed.iter().map(|id| (*id).into()).collect())
             .await
             .map_err(unexpected)?;
         rows.into_iter()
@@ -633,12 +618,7 @@ impl EmailOutbox for SeaNotifications {
             );
             let mut values: Vec<Value> = vec![self.at(since).into()];
             values.extend(chunk.iter().map(|u| Value::from(*u)));
-            let rows = self
-                .db
-                .conn
-                .query_all_raw(statement(&self.db, &sql, values))
-                .await
-                .map_err(unexpected)?;
+            let rows = self.db.query_all(&sql, values).await.map_err(unexpected)?;
             for row in rows {
                 let user: i64 = row.try_get("", "user_id").map_err(unexpected)?;
                 let n: i64 = row.try_get("", "n").map_err(unexpected)?;
@@ -737,8 +717,7 @@ impl SweepSource for SeaNotifications {
         let before = self.at(before);
         let rows = self
             .db
-            .conn
-            .query_all_raw(statement(&self.db, &sql, vec![before.into()]))
+            .query_all(&sql, vec![before.into()])
             .await
             .map_err(unexpected)?;
         let mut work = Vec::with_capacity(rows.len());
@@ -762,8 +741,7 @@ impl SweepSource for SeaNotifications {
         );
         let rows = self
             .db
-            .conn
-            .query_all_raw(statement(&self.db, &sql, vec![before.into()]))
+            .query_all(&sql, vec![before.into()])
             .await
             .map_err(unexpected)?;
         for row in rows {
@@ -787,8 +765,7 @@ impl SweepSource for SeaNotifications {
                    AND a.status NOT IN ('COMPLETED', 'CANCELLED') ORDER BY t.due_at, t.id";
         let rows = self
             .db
-            .conn
-            .query_all_raw(statement(&self.db, sql, vec![self.at(before).into()]))
+            .query_all(sql, vec![self.at(before).into()])
             .await
             .map_err(unexpected)?;
         rows.into_iter()
@@ -826,8 +803,7 @@ impl Audience for SeaNotifications {
             );
             let rows = self
                 .db
-                .conn
-                .query_all_raw(statement(&self.db, &sql, values.clone()))
+                .query_all(&sql, values.clone())
                 .await
                 .map_err(unexpected)?;
             for row in rows {
@@ -848,12 +824,7 @@ impl Audience for SeaNotifications {
                 "SELECT assignment_id, user_id FROM assignment_assignees \
                  WHERE assignment_id IN ({marks}) ORDER BY assignment_id, user_id"
             );
-            let rows = self
-                .db
-                .conn
-                .query_all_raw(statement(&self.db, &sql, values))
-                .await
-                .map_err(unexpected)?;
+            let rows = self.db.query_all(&sql, values).await.map_err(unexpected)?;
             for row in rows {
                 let id: i64 = row.try_get("", "assignment_id").map_err(unexpected)?;
                 let user = UserId(row.try_get("", "user_id").map_err(unexpected)?);

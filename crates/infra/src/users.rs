@@ -400,12 +400,7 @@ impl UserRepository for SeaUserRepository {
         );
         let mut values: Vec<sea_orm::Value> = vec![self.db.stored_time(since).into()];
         values.extend(users.iter().map(|id| sea_orm::Value::from(id.0)));
-        let rows = self
-            .db
-            .conn
-            .query_all_raw(statement(&self.db, &sql, values))
-            .await
-            .map_err(unexpected)?;
+        let rows = self.db.query_all(&sql, values).await.map_err(unexpected)?;
         rows.iter()
             .map(|row| {
                 let id: i64 = row.try_get("", "actor_user_id").map_err(unexpected)?;
