@@ -94,19 +94,6 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-/// Runs `argon2` into `out`. Its working memory (19 MiB at the default cost) is allocated
-/// for the run and freed after it: the server's allocator (mimalloc) hands memory that size
-/// back to the system when it is freed, so the memory of sign-ins is the runs in flight
-/// (at most one per hashing thread), not a copy kept by every thread that ever hashed.
-fn run_argon2(
-    argon2: &Argon2<'_>,
-    password: &[u8],
-    salt: &[u8],
-    out: &mut [u8],
-) -> argon2::Result<()> {
-    argon2.hash_password_into(password, salt, out)
-}
-
 /// A new PHC string for `password`: argon2id, the default cost, a random salt.
 fn hash_now(password: &[u8]) -> DomainResult<String> {
     let params = Params::default();
@@ -114,7 +101,9 @@ fn hash_now(password: &[u8]) -> DomainResult<String> {
     let salt = argon2::password_hash::try_generate_salt()
         .map_err(|e| DomainError::unexpected(format!("no random salt: {e}")))?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
-    run_argon2(&argon2, password, &salt, &mut out).map_err(DomainError::unexpected)?;
+    argon2
+        .hash_password_into(password, &salt, &mut out)
+        .map_err(DomainError::unexpected)?;
     let phc = argon2::PasswordHash {
         algorithm: Algorithm::default().ident(),
         version: Some(Version::default().into()),
@@ -145,7 +134,7 @@ fn verify_now(password: &[u8], stored: &str) -> bool {
     };
     let argon2 = Argon2::new(algorithm, version, params);
     let mut out = vec![0u8; expected.len()];
-    run_argon2(&argon2, password, salt, &mut out).is_ok()
+    argon2.hash_password_into(password, salt, &mut out).is_ok()
         && Output::new(&out).is_ok_and(|computed| computed == *expected)
 }
 
