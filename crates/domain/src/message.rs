@@ -228,8 +228,8 @@ impl MessageService {
 
     /// The assignment's messages, oldest first, if the actor may see the assignment.
     pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Message>> {
-        let assignment = self.assignments.load(actor, assignment_id).await?;
-        self.messages.list_for_assignment(assignment.id).await
+        let view = self.assignments.get(actor, assignment_id).await?;
+        self.list_visible(view.visible()).await
     }
 
     /// The messages of an assignment already shown to be visible.

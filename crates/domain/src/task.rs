@@ -462,8 +462,8 @@ impl TaskService {
 
     /// The assignment's tasks, oldest first, if the actor may see the assignment.
     pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Task>> {
-        let assignment = self.assignments.load(actor, assignment_id).await?;
-        self.tasks.list_for_assignment(assignment.id).await
+        let view = self.assignments.get(actor, assignment_id).await?;
+        self.list_visible(view.visible()).await
     }
 
     /// The tasks of an assignment already shown to be visible.

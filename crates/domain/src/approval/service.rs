@@ -358,14 +358,8 @@ impl ApprovalService {
         actor: &Actor,
         assignment_id: i64,
     ) -> DomainResult<Vec<Approval>> {
-        let assignment = self.assignments.load(actor, assignment_id).await?;
-        self.repo
-            .list(&ApprovalQuery {
-                scope: ApprovalScope::OfAssignment(assignment.id),
-                statuses: Vec::new(),
-                limit: LIST_CAP,
-            })
-            .await
+        let view = self.assignments.get(actor, assignment_id).await?;
+        self.of_visible(view.visible()).await
     }
 
     /// Pending requests per assignment, for lists of assignments the caller already sees.

@@ -303,8 +303,8 @@ impl DocumentService {
 
     /// The assignment's checklist, if the actor may see it.
     pub async fn checklist(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Checklist> {
-        let assignment = self.assignments.load(actor, assignment_id).await?;
-        self.checklist_of(&assignment).await
+        let view = self.assignments.get(actor, assignment_id).await?;
+        self.checklist_visible(view.visible()).await
     }
 
     /// How many required categories each of these assignments still misses: the rules
@@ -427,8 +427,8 @@ impl DocumentService {
 
     /// The assignment's documents, if the actor may see the assignment.
     pub async fn list(&self, actor: &Actor, assignment_id: i64) -> DomainResult<Vec<Document>> {
-        let assignment = self.assignments.load(actor, assignment_id).await?;
-        self.repo.list(assignment.id).await
+        let view = self.assignments.get(actor, assignment_id).await?;
+        self.list_visible(view.visible()).await
     }
 
     pub async fn get(

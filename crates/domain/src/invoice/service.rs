@@ -342,8 +342,8 @@ impl InvoiceService {
         actor: &Actor,
         assignment: i64,
     ) -> DomainResult<Vec<Invoice>> {
-        let assignment = self.assignments.load(actor, assignment).await?;
-        self.repo.of_assignment(assignment.id).await
+        let view = self.assignments.get(actor, assignment).await?;
+        self.of_visible(view.visible()).await
     }
 
     /// Issued invoices with something due, in the caller's scope; none for those who may
