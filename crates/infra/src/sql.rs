@@ -72,3 +72,43 @@ pub(crate) fn substring_search(
 pub(crate) fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+    use super::substring_search;
+    use crate::DatabaseKind;
+
+    fn sql(kind: DatabaseKind, term: &str) -> String {
+        let query = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("assignments"))
+            .and_where(substring_search(kind, "assignments", term))
+            .to_owned();
+        match kind {
+            DatabaseKind::Sqlite => query.to_string(SqliteQueryBuilder),
+            DatabaseKind::Postgres => query.to_string(PostgresQueryBuilder),
+        }
+    }
+
+    /// Terms of three characters or more go through SQLite's FTS5 trigram table as a quoted
+    /// phrase (quotes doubled); shorter ones, and every term on PostgreSQL (whose GIN index
+    /// serves `LIKE`), are a `LIKE` on the lower-cased search document.
+    #[test]
+    fn searches_take_the_trigram_index() {
+        let fts = sql(DatabaseKind::Sqlite, "Rao \"Q\"");
+        assert!(
+            fts.contains("IN (SELECT rowid FROM assignments_search WHERE assignments_search MATCH '\"rao \"\"q\"\"\"')"),
+            "{fts}"
+        );
+        let short = sql(DatabaseKind::Sqlite, "Ra");
+        assert!(short.contains("\"search_text\" LIKE '%ra%'"), "{short}");
+        assert!(!short.contains("MATCH"), "{short}");
+        let pg = sql(DatabaseKind::Postgres, "50%_X");
+        assert!(
+            pg.contains("\"search_text\" LIKE E'%50\\\\%\\\\_x%'"),
+            "{pg}"
+        );
+    }
+}

@@ -479,3 +479,43 @@ async fn metrics_ask_for_their_token_when_one_is_set() {
     assert_eq!(status, 200);
     assert!(text.contains("http_requests_total"), "{text}");
 }
+
+/// The totals of lists over all work filtered by status and bank are read from the tallies
+/// (a tally changed behind the server's back shows in them), and every other list is
+/// counted (it does not).
+#[tokio::test]
+async fn status_and_bank_totals_come_from_the_tallies_and_others_are_counted() {
+    use sea_orm::{ConnectionTrait, Database as SeaDatabase};
+
+    let app = spawn_app().await;
+    let admin = app.login(ADMIN).await;
+    for i in 0..3 {
+        create(&app, &admin, &bank_case(&format!("Counted {i}"))).await;
+    }
+    let plain = |query: &'static str| total_of(&app, &admin, query);
+    let (all, open, bank, branch) = (
+        plain("").await,
+        plain("completion=PENDING&bank_id=1").await,
+        plain("bank_id=1").await,
+        plain("branch_id=1").await,
+    );
+    assert_eq!((all, open, bank, branch), (3, 3, 3, 3));
+
+    let db = SeaDatabase::connect(&app.settings.database_url().unwrap())
+        .await
+        .unwrap();
+    db.execute_unprepared(
+        "UPDATE assignment_tallies SET n = n + 1000 WHERE status = 'PENDING' AND bank_id = 1",
+    )
+    .await
+    .unwrap();
+    db.close().await.ok();
+    assert_eq!(plain("").await, all + 1000);
+    assert_eq!(plain("completion=PENDING&bank_id=1").await, open + 1000);
+    assert_eq!(plain("bank_id=1").await, bank + 1000);
+    // Counted: another filter, a search, someone's own work.
+    assert_eq!(plain("branch_id=1").await, branch);
+    assert_eq!(plain("bank_id=1&q=counted").await, 3);
+    let ops = app.login(OPS).await;
+    assert!(total_of(&app, &ops, "mine=true").await < 1000);
+}
