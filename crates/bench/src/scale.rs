@@ -55,6 +55,40 @@ fn insert_sql(columns: &[String], placeholder: impl Fn(usize) -> String) -> Stri
     )
 }
 
+/// Runs the copy statement (`insert_sql`) for copies 1 to `extra`, `BATCH` at a time.
+async fn copy_in_batches<DB>(
+    conn: &mut DB::Connection,
+    sql: &str,
+    template: i64,
+    extra: i64,
+) -> Result<()>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let mut from = 1;
+    while from <= extra {
+        let to = (from + BATCH - 1).min(extra);
+        // Built from the table's own column names and fixed text; values are bound.
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(from)
+            .bind(to)
+            .bind(template)
+            .bind(SEPARATOR)
+            .execute(&mut *conn)
+            .await
+            .context("copying assignments")?;
+        from = to + 1;
+    }
+    Ok(())
+}
+
+/// Between the parts of a search document (`text::search_document` in the server).
+const SEPARATOR: &str = "\u{1f}";
+
 /// Adds `extra` copies of assignment `template` to the database at `database_url`.
 pub async fn seed(database_url: &str, template: i64, extra: i64) -> Result<()> {
     if extra <= 0 {
@@ -63,7 +97,6 @@ pub async fn seed(database_url: &str, template: i64, extra: i64) -> Result<()> {
     if template <= 0 {
         bail!("no template assignment");
     }
-    let separator = "\u{1f}";
     if database_url.starts_with("sqlite:") {
         let mut conn = sqlx::SqliteConnection::connect(database_url)
             .await
@@ -79,20 +112,7 @@ pub async fn seed(database_url: &str, template: i64, extra: i64) -> Result<()> {
                 .map(|r| r.try_get::<String, _>(0))
                 .collect::<Result<_, _>>()?;
         let sql = insert_sql(&cols, |i| format!("?{i}"));
-        let mut from = 1;
-        while from <= extra {
-            let to = (from + BATCH - 1).min(extra);
-            // Built from the table's own column names and fixed text; values are bound.
-            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(from)
-                .bind(to)
-                .bind(template)
-                .bind(separator)
-                .execute(&mut conn)
-                .await
-                .context("copying assignments (SQLite)")?;
-            from = to + 1;
-        }
+        copy_in_batches::<sqlx::Sqlite>(&mut conn, &sql, template, extra).await?;
         sqlx::query("ANALYZE").execute(&mut conn).await?;
     } else {
         let mut conn = sqlx::PgConnection::connect(database_url)
@@ -116,20 +136,7 @@ pub async fn seed(database_url: &str, template: i64, extra: i64) -> Result<()> {
         sqlx::query("SET session_replication_role = replica")
             .execute(&mut conn)
             .await?;
-        let mut from = 1;
-        while from <= extra {
-            let to = (from + BATCH - 1).min(extra);
-            // Built from the table's own column names and fixed text; values are bound.
-            sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(from)
-                .bind(to)
-                .bind(template)
-                .bind(separator)
-                .execute(&mut conn)
-                .await
-                .context("copying assignments (PostgreSQL)")?;
-            from = to + 1;
-        }
+        copy_in_batches::<sqlx::Postgres>(&mut conn, &sql, template, extra).await?;
         sqlx::query("SET session_replication_role = DEFAULT")
             .execute(&mut conn)
             .await?;
