@@ -64,6 +64,23 @@ async fn field_case(app: &TestApp, admin: &str) -> i64 {
     create(app, admin, &body).await["id"].as_i64().unwrap()
 }
 
+/// `GET` a document's content.
+async fn download(
+    app: &TestApp,
+    token: &str,
+    assignment: i64,
+    document: &Value,
+) -> reqwest::Response {
+    app.get(
+        &format!(
+            "/api/assignments/{assignment}/documents/{}/download",
+            document["id"]
+        ),
+        token,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_upload_comes_back_byte_for_byte_with_its_checksum_and_headers() {
     let app = spawn_app().await;
@@ -373,15 +390,7 @@ async fn a_path_traversal_name_is_stored_safely_and_shown_clean() {
     .await;
     assert_eq!(uploaded["original_name"], "passwd.txt");
     assert_eq!(uploaded["mime_type"], "text/plain");
-    let download = app
-        .get(
-            &format!(
-                "/api/assignments/{id}/documents/{}/download",
-                uploaded["id"]
-            ),
-            &admin,
-        )
-        .await;
+    let download = download(&app, &admin, id, &uploaded).await;
     assert_eq!(
         download.headers()["content-type"],
         "text/plain; charset=utf-8"
@@ -800,15 +809,7 @@ async fn the_round_trip_works_on_an_s3_compatible_store() {
     let keys = s3_keys(&app, &endpoint, bucket, &prefix).await;
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(stored_files(&app).is_empty(), "nothing on the local disk");
-    let download = app
-        .get(
-            &format!(
-                "/api/assignments/{id}/documents/{}/download",
-                uploaded["id"]
-            ),
-            &admin,
-        )
-        .await;
+    let download = download(&app, &admin, id, &uploaded).await;
     assert_eq!(download.status(), 200);
     let bytes = download.bytes().await.unwrap();
     assert_eq!(&bytes[..], PDF);
